@@ -1,0 +1,30 @@
+"""Entry point of the ``fcot`` command: dispatches to the sub-command modules listed below."""
+import argparse
+import importlib
+import sys
+
+# module name -> sub-command; each module defines register(subparsers) and sets func on its parser.
+SUBCOMMAND_MODULES = ("track", "bench", "eval", "export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fcot", description="FCOT single-object tracking tools")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"fcot_ros.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"fcot_ros.cli.{name}":
+                continue  # sub-command not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
