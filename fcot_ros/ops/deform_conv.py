@@ -56,15 +56,17 @@ def modulated_deform_conv2d(x, offset, mask, weight, bias=None, padding=1, strid
     dh, dw = _pair(dilation)
     n, cin, h, w = x.shape
     cout, cin_w, kh, kw = weight.shape
-    if cin_w != cin:
-        raise ValueError(f"weight expects {cin_w} input channels, x has {cin}")
     ntap = kh * kw
     hout = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     wout = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    if tuple(offset.shape) != (n, 2 * ntap, hout, wout):
-        raise ValueError(f"offset must be {(n, 2 * ntap, hout, wout)}, got {tuple(offset.shape)}")
-    if tuple(mask.shape) != (n, ntap, hout, wout):
-        raise ValueError(f"mask must be {(n, ntap, hout, wout)}, got {tuple(mask.shape)}")
+    if not torch.jit.is_tracing():  # shapes are static in an exported graph
+        if cin_w != cin:
+            raise ValueError(f"weight expects {cin_w} input channels, x has {cin}")
+        if tuple(offset.shape) != (n, 2 * ntap, hout, wout):
+            raise ValueError(f"offset must be {(n, 2 * ntap, hout, wout)}, "
+                             f"got {tuple(offset.shape)}")
+        if tuple(mask.shape) != (n, ntap, hout, wout):
+            raise ValueError(f"mask must be {(n, ntap, hout, wout)}, got {tuple(mask.shape)}")
 
     # align_corners=True normalises by (size - 1), undefined for size 1. A zero
     # row/column appended at the far side leaves the bilinear interpolant with

@@ -176,3 +176,15 @@ def test_onnx_export_matches_torch():
         ref = m(x).numpy()
     # float32 end to end; stated tolerance 1e-4 abs
     np.testing.assert_allclose(got, ref, atol=1e-4, rtol=1e-4)
+
+
+def test_shape_errors():
+    x = torch.randn(1, 2, 5, 5)
+    w = torch.randn(3, 2, 3, 3)
+    with pytest.raises(ValueError):
+        modulated_deform_conv2d(x, torch.zeros(1, 18, 4, 5), torch.ones(1, 9, 5, 5), w)
+    with pytest.raises(ValueError):
+        modulated_deform_conv2d(x, torch.zeros(1, 18, 5, 5), torch.ones(1, 8, 5, 5), w)
+    with pytest.raises(ValueError):
+        modulated_deform_conv2d(x, torch.zeros(1, 18, 5, 5), torch.ones(1, 9, 5, 5),
+                                torch.randn(3, 4, 3, 3))
