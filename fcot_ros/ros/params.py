@@ -1,0 +1,76 @@
+"""Parameters of tracker_node: names, defaults, descriptions, ranges (config/tracker.yaml sets them).
+
+All are read-only (restart the node to change them): the model is built once at start-up.
+"""
+from dataclasses import dataclass
+
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                ParameterType)
+
+
+@dataclass(frozen=True)
+class Spec:
+    default: object
+    description: str
+    choices: tuple = ()
+    low: float = None
+    high: float = None
+
+
+SPECS = {
+    "model": Spec("fcot_lite", "Tracker model: fcot_lite (EfficientNet-Lite0, embedded default), fcot_r50 "
+                  "(the paper's network, needs weights) or an OpenCV baseline opencv_csrt|opencv_kcf|opencv_mil."),
+    "backend": Spec("auto", "Runtime of the feature network.", ("auto", "torch", "onnxruntime", "tensorrt")),
+    "weights": Spec("", "Checkpoint file (ours or the authors' fcot.pth); empty = built-in weights."),
+    "preset": Spec("default", "Tracker parameter preset."),
+    "device": Spec("", "cpu | cuda; empty = automatic."),
+    "image_transport": Spec("raw", "raw: subscribe <image> (sensor_msgs/Image); compressed: subscribe "
+                            "<image>/compressed (sensor_msgs/CompressedImage).", ("raw", "compressed")),
+    "image_qos": Spec("sensor_data", "QoS of the image subscription: sensor_data (best effort, volatile) "
+                      "or reliable.", ("sensor_data", "reliable")),
+    "image_queue_depth": Spec(1, "History depth of the image subscription. Frames the tracker cannot "
+                              "keep up with are dropped, never queued, whatever this is.", low=1, high=100),
+    "buffer_size": Spec(30, "Recent frames kept for track/init on a past frame (by stamp).", low=1, high=600),
+    "init_stamp_tolerance_ms": Spec(0.0, "track/init stamp lookup: accept the nearest buffered frame within "
+                                    "this many ms (0 = exact match).", low=0.0, high=1000.0),
+    "publish_debug_image": Spec(True, "Publish track/debug_image (drawn only while someone subscribes)."),
+    "diagnostics_period_s": Spec(1.0, "Period of /diagnostics messages.", low=0.1, high=60.0),
+    "stats_window_s": Spec(5.0, "Window of the rate and latency figures in /diagnostics.", low=1.0, high=120.0),
+    "warmup": Spec(True, "Run the tracker once on a synthetic image at start-up so that the first real "
+                   "frame is not slowed by lazy initialisation."),
+    "simulated_delay_ms": Spec(0.0, "Testing only: sleep this long in every tracking step to emulate a slow "
+                               "tracker (latest-frame policy).", low=0.0, high=5000.0),
+}
+
+
+def _descriptor(name: str, spec: Spec) -> ParameterDescriptor:
+    d = ParameterDescriptor(name=name, description=spec.description, read_only=True)
+    if spec.choices:
+        d.additional_constraints = "one of: " + ", ".join(spec.choices)
+    if isinstance(spec.default, bool):
+        d.type = ParameterType.PARAMETER_BOOL
+    elif isinstance(spec.default, int):
+        d.type = ParameterType.PARAMETER_INTEGER
+        if spec.low is not None:
+            d.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+    elif isinstance(spec.default, float):
+        d.type = ParameterType.PARAMETER_DOUBLE
+        if spec.low is not None:
+            d.floating_point_range = [FloatingPointRange(from_value=float(spec.low),
+                                                         to_value=float(spec.high), step=0.0)]
+    else:
+        d.type = ParameterType.PARAMETER_STRING
+    return d
+
+
+def declare_and_read(node) -> dict:
+    """Declare every parameter on ``node`` and return {name: value}; raises ValueError on a bad choice.
+
+    rclpy itself rejects values outside the declared ranges or of the wrong type.
+    """
+    values = {}
+    for name, spec in SPECS.items():
+        values[name] = node.declare_parameter(name, spec.default, _descriptor(name, spec)).value
+        if spec.choices and values[name] not in spec.choices:
+            raise ValueError(f"parameter {name}={values[name]!r}: must be one of {spec.choices}")
+    return values

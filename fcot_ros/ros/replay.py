@@ -1,0 +1,163 @@
+"""Replay publisher: plays a folder of JPEG frames as sensor_msgs/Image at a fixed rate, like a camera.
+
+    python -m fcot_ros.ros.replay --frames DIR [--rate 30] [--duration 10] [--loop pingpong]
+                                  [--size 640x480] [--topic image] [--stamp-log stamps.csv]
+
+DIR holds *.jpg (or img/*.jpg, as the benchmark sequences do). Frames are decoded once up front
+(at most --max-frames) so that publishing keeps time. Every message is stamped with the wall clock at
+publication; --stamp-log writes "stamp_ns,frame_index" per published frame so that results can be
+matched to frames (and to ground truth) afterwards. ``--loop pingpong`` plays forward then backward so
+that motion stays continuous over a long run.
+
+Keeps DDS on loopback (fcot_ros.ros.rosenv) unless --allow-network is given.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+
+def list_frames(folder) -> list:
+    folder = Path(folder)
+    if (folder / "img").is_dir():
+        folder = folder / "img"
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not files:
+        raise FileNotFoundError(f"no .jpg/.png frames in {folder}")
+    return files
+
+
+def read_groundtruth(folder):
+    """(N, 4) float array of x,y,w,h from groundtruth.txt beside the frames (NaN rows allowed), or None."""
+    folder = Path(folder)
+    for p in (folder / "groundtruth.txt", folder.parent / "groundtruth.txt"):
+        if p.is_file():
+            rows = []
+            for line in p.read_text().splitlines():
+                line = line.strip()
+                if line:
+                    rows.append([float(v) for v in line.replace("\t", ",").replace(" ", ",").split(",") if v][:4])
+            return np.asarray(rows, dtype=float)
+    return None
+
+
+def load_frames(files, size=None, max_frames=None):
+    """Decode frames to BGR (optionally resized to size=(w, h)); returns (frames, scale_xy)."""
+    files = files[:max_frames] if max_frames else files
+    frames, scale = [], (1.0, 1.0)
+    for f in files:
+        img = cv2.imread(str(f), cv2.IMREAD_COLOR)
+        if img is None:
+            raise ValueError(f"cannot read {f}")
+        if size is not None and (img.shape[1], img.shape[0]) != tuple(size):
+            scale = (size[0] / img.shape[1], size[1] / img.shape[0])
+            img = cv2.resize(img, tuple(size), interpolation=cv2.INTER_LINEAR)
+        frames.append(img)
+    return frames, scale
+
+
+def frame_order(n: int, loop: str):
+    """Infinite (or finite for loop='none') sequence of frame indices."""
+    if loop == "none":
+        yield from range(n)
+        return
+    while True:
+        yield from range(n)
+        if loop == "pingpong" and n > 1:
+            yield from range(n - 2, 0, -1)
+
+
+def parse_size(text):
+    if not text:
+        return None
+    w, h = text.lower().split("x")
+    return int(w), int(h)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--frames", required=True, help="folder of frames (or of img/ + groundtruth.txt)")
+    ap.add_argument("--topic", default="image")
+    ap.add_argument("--rate", type=float, default=30.0)
+    ap.add_argument("--duration", type=float, default=0.0, help="seconds; 0 = play the frames once")
+    ap.add_argument("--loop", choices=("none", "wrap", "pingpong"), default=None,
+                    help="default: none without --duration, pingpong with it")
+    ap.add_argument("--max-frames", type=int, default=0)
+    ap.add_argument("--size", default="", help="WxH to resize every frame to, e.g. 640x480")
+    ap.add_argument("--encoding", default="bgr8", choices=("bgr8", "rgb8", "mono8", "bgra8", "rgba8"))
+    ap.add_argument("--frame-id", default="camera")
+    ap.add_argument("--reliable", action="store_true", help="reliable QoS (default: sensor-data, best effort)")
+    ap.add_argument("--wait-subscribers", type=float, default=10.0,
+                    help="wait up to this many s for a subscriber before playing")
+    ap.add_argument("--start-delay", type=float, default=0.0)
+    ap.add_argument("--stamp-log", default="", help="write stamp_ns,frame_index per published frame")
+    ap.add_argument("--allow-network", action="store_true",
+                    help="do not force loopback-only DDS (for use on a robot's network)")
+    args = ap.parse_args(argv)
+
+    from fcot_ros.ros.rosenv import check_safe_env, use_localhost_env
+    if not args.allow_network:
+        use_localhost_env()
+        check_safe_env()
+
+    import rclpy
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    from fcot_ros.ros.image_conversion import fill_image
+
+    files = list_frames(args.frames)
+    frames, _ = load_frames(files, parse_size(args.size), args.max_frames or None)
+    conv = {"bgr8": None, "rgb8": cv2.COLOR_BGR2RGB, "mono8": cv2.COLOR_BGR2GRAY,
+            "bgra8": cv2.COLOR_BGR2BGRA, "rgba8": cv2.COLOR_BGR2RGBA}[args.encoding]
+    if conv is not None:
+        frames = [cv2.cvtColor(f, conv) for f in frames]
+    loop = args.loop or ("pingpong" if args.duration > 0 else "none")
+
+    rclpy.init()
+    node = rclpy.create_node("fcot_replay")
+    qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE if args.reliable
+                     else ReliabilityPolicy.BEST_EFFORT)
+    pub = node.create_publisher(Image, args.topic, qos)
+    log = open(args.stamp_log, "w", buffering=1) if args.stamp_log else None
+    sent = 0
+    try:
+        t_wait = time.monotonic()
+        while pub.get_subscription_count() == 0 and time.monotonic() - t_wait < args.wait_subscribers:
+            time.sleep(0.05)
+        time.sleep(args.start_delay)
+        period = 1.0 / args.rate
+        t0 = time.monotonic()
+        for i in frame_order(len(frames), loop):
+            due = t0 + sent * period
+            if args.duration > 0 and due - t0 >= args.duration:
+                break
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            msg = Image()
+            msg.header.frame_id = args.frame_id
+            msg.header.stamp = node.get_clock().now().to_msg()
+            fill_image(msg, frames[i], args.encoding)
+            pub.publish(msg)
+            if log:
+                log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{i}\n")
+            sent += 1
+        elapsed = time.monotonic() - t0
+        print(f"replay: published {sent} frames in {elapsed:.1f} s ({sent / max(elapsed, 1e-9):.1f} Hz) "
+              f"on {pub.topic_name}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if log:
+            log.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
