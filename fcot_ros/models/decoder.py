@@ -1,0 +1,28 @@
+"""FPN decoder of FCOT: stride-16/8/4 backbone maps -> 36x36 and 72x72 pyramid features.
+
+p18 = lateral_18(c16); p36 = lateral_36(c8) + up2(p18); p72 = smooth_72(lateral_72(c4) + up2(p36)).
+1x1 laterals, bilinear x2 upsampling (align_corners=False), no norm or activation.
+"""
+import torch.nn.functional as F
+from torch import nn
+
+from fcot_ros.models.layers import kaiming_init_
+
+
+class FPNDecoder(nn.Module):
+    def __init__(self, in_channels, dim):
+        """in_channels: (c4, c8, c16) backbone channels; dim: pyramid planes."""
+        super().__init__()
+        c4, c8, c16 = in_channels
+        self.lateral_18 = nn.Conv2d(c16, dim, 1)
+        self.lateral_36 = nn.Conv2d(c8, dim, 1)
+        self.lateral_72 = nn.Conv2d(c4, dim, 1)
+        self.smooth_72 = nn.Conv2d(dim, dim, 3, padding=1)
+        kaiming_init_(self)
+
+    def forward(self, c4, c8, c16):
+        """(N,c4,4h,4w), (N,c8,2h,2w), (N,c16,h,w) -> p36 (N,dim,2h,2w), p72 (N,dim,4h,4w)."""
+        p18 = self.lateral_18(c16)
+        p36 = self.lateral_36(c8) + F.interpolate(p18, scale_factor=2, mode="bilinear", align_corners=False)
+        p72 = self.lateral_72(c4) + F.interpolate(p36, scale_factor=2, mode="bilinear", align_corners=False)
+        return p36, self.smooth_72(p72)

@@ -1,0 +1,112 @@
+"""RMG online regression optimizer (FCOT eqs. 7-12): steepest descent with a Gauss-Newton
+step on a plain L2 residual at the target-centre cell(s).
+
+    r_n = sqrt(w_n) * M_n * (x_n * f - y_n),   L(f) = 1/2 sum ||r||^2 + lambda/2 ||f||^2
+f holds 4 filters (left, right, top, bottom distances in 72-grid cells); M_n selects the
+integer centre cell of sample n (radius 0, as the paper), or its (2R+1)^2 neighbourhood
+with correspondingly shifted targets (radius R > 0, used by fcot_lite before training).
+
+Step length: the paper's Gauss-Newton rule uses the same (masked) cells in ||J g||^2 as in
+the residual ("masked"). The authors' code computes ||J g||^2 over the whole 72x72 map
+("authors"), which makes steps ~1e4x smaller; their released weights learned their
+log_step_length around that, so importing their checkpoint selects "authors".
+
+Shapes: feat (N, S, C, H, W); boxes (N, S, 4) xywh crop pixels; filter (S, 4, C, k, k);
+sample_weight (N, S) or None (uniform 1/N).
+"""
+import math
+
+import torch
+from torch import nn
+
+from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
+
+STEP_RULES = ("masked", "authors")
+
+
+def regression_targets(boxes, stride, grid_size, radius=0):
+    """Mask and target maps of the online regression loss.
+
+    boxes (N, S, 4) xywh crop px -> mask (N, S, 1, H, W) in {0, 1}, targets (N, S, 4, H, W):
+    distances (left, right, top, bottom) from each masked cell to the box sides, in grid cells.
+    Row = y, column = x (the authors' online label swaps them; we do not).
+    """
+    h, w = grid_size
+    x1 = boxes[..., 0] / stride
+    y1 = boxes[..., 1] / stride
+    x2 = (boxes[..., 0] + boxes[..., 2]) / stride
+    y2 = (boxes[..., 1] + boxes[..., 3]) / stride
+    cx = torch.floor(0.5 * (x1 + x2)).clamp(0, w - 1)
+    cy = torch.floor(0.5 * (y1 + y2)).clamp(0, h - 1)
+    xs = torch.arange(w, dtype=boxes.dtype, device=boxes.device).view(1, 1, 1, w)
+    ys = torch.arange(h, dtype=boxes.dtype, device=boxes.device).view(1, 1, h, 1)
+    mask = (((xs - cx[..., None, None]).abs() <= radius) & ((ys - cy[..., None, None]).abs() <= radius))
+    shape = boxes.shape[:-1] + (h, w)
+    targets = torch.stack([(xs - x1[..., None, None]).expand(shape), (x2[..., None, None] - xs).expand(shape),
+                           (ys - y1[..., None, None]).expand(shape), (y2[..., None, None] - ys).expand(shape)],
+                          dim=2)
+    return mask.unsqueeze(2).to(boxes.dtype), targets
+
+
+class RegressionOptimizer(nn.Module):
+    """Learned parameters (authors' names): log_step_length, filter_reg."""
+
+    def __init__(self, feat_stride=4, filter_size=3, num_iter=5, init_step_length=1.0, init_filter_reg=0.1,
+                 min_filter_reg=1e-3, step_rule="masked", label_radius=0):
+        super().__init__()
+        if step_rule not in STEP_RULES:
+            raise ValueError(f"step_rule must be one of {STEP_RULES}")
+        self.feat_stride = feat_stride
+        self.filter_size = filter_size
+        self.num_iter = num_iter
+        self.min_filter_reg = min_filter_reg
+        self.step_rule = step_rule
+        self.label_radius = label_radius
+        self.log_step_length = nn.Parameter(torch.tensor([math.log(init_step_length)]))
+        self.filter_reg = nn.Parameter(torch.tensor([float(init_filter_reg)]))
+
+    @property
+    def reg_weight(self):
+        return (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
+
+    def _weights(self, n, s, sample_weight, like):
+        if sample_weight is None:
+            return torch.full((n, s, 1, 1, 1), math.sqrt(1.0 / n), dtype=like.dtype, device=like.device)
+        return sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1)
+
+    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
+        """Returns (filter (S,4,C,k,k), iterates, losses) like ClassifierOptimizer.forward."""
+        num_iter = self.num_iter if num_iter is None else num_iter
+        n, s = feat.shape[:2]
+        mask, targets = regression_targets(boxes, self.feat_stride, feat.shape[-2:], self.label_radius)
+        sw = self._weights(n, s, sample_weight, feat) * mask
+        lam = self.reg_weight
+        step = torch.exp(self.log_step_length)
+        iterates, losses = [filt], []
+        for _ in range(num_iter):
+            residual = sw * (apply_filter(feat, filt) - targets)
+            if compute_losses:
+                losses.append(self._loss(residual, filt, lam))
+            grad = apply_feat_transpose(feat, sw * residual, self.filter_size) + lam * filt
+            jg = apply_filter(feat, grad)
+            if self.step_rule == "masked":
+                jg = sw * jg
+            else:  # authors: whole map, uniform sample weight
+                jg = self._weights(n, s, sample_weight, feat) * jg
+            num = (grad * grad).sum(dim=(1, 2, 3, 4))
+            den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
+            filt = filt - step * (num / den).view(s, 1, 1, 1, 1) * grad
+            iterates.append(filt)
+        if compute_losses:
+            losses.append(self._loss(sw * (apply_filter(feat, filt) - targets), filt, lam))
+        return filt, iterates, losses
+
+    @staticmethod
+    def _loss(residual, filt, lam):
+        return 0.5 * (residual * residual).sum(dim=(0, 2, 3, 4)) + 0.5 * lam * (filt * filt).sum(dim=(1, 2, 3, 4))
+
+    def loss(self, filt, feat, boxes, sample_weight=None):
+        n, s = feat.shape[:2]
+        mask, targets = regression_targets(boxes, self.feat_stride, feat.shape[-2:], self.label_radius)
+        sw = self._weights(n, s, sample_weight, feat) * mask
+        return self._loss(sw * (apply_filter(feat, filt) - targets), filt, self.reg_weight)

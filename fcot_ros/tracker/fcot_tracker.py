@@ -1,0 +1,240 @@
+"""FCOTTracker: first-frame augmentation, sample memory, update schedule, score fusion,
+localisation, anchor-free box decoding and a LOST state the caller can see.
+
+Geometry: the search crop is S x S (S = 288) pixels; crop pixel p maps to image pixel
+centre + (p - (S-1)/2) * scale (tracker/crop.py). Cell k of the fused 72x72 score map and of
+the regression map sits at crop pixel 4k; cell i of the 19x19 score map at 16i.
+
+Deliberate fixes of the authors' tracker (reference section 7):
+- fusion resamples the 19x19 map onto the 72 grid by its true geometry (bilinear at crop
+  pixel 4k) instead of nearest-resizing 19->72 and 73->72 (a scale error of up to ~1.5 cells);
+- the online regression label uses row = y, column = x (theirs is transposed) and float distances;
+- the box is clipped to the image (theirs is clamped to [1, max(H, W)] on both axes).
+"""
+import math
+import time
+
+import numpy as np
+import torch
+
+from fcot_ros.errors import NotInitializedError
+from fcot_ros.target_model.filter_ops import apply_filter
+from fcot_ros.tracker.augmentation import augment_first_frame, zoom_samples
+from fcot_ros.tracker.crop import crop_to_image, extract_crop, image_to_crop
+from fcot_ros.tracker.localization import HARD_NEGATIVE, NOT_FOUND, UNCERTAIN, hann_window, localize
+from fcot_ros.tracker.memory import SampleMemory
+from fcot_ros.tracker.result import LOST, TRACKING, TrackResult
+from fcot_ros.tracker.result import UNCERTAIN as STATE_UNCERTAIN
+from fcot_ros.tracker.validation import check_box, check_image
+
+
+def resample_matrix(src_size, src_stride, dst_size, dst_stride):
+    """(dst_size, src_size) bilinear weights mapping a map whose cell i sits at src_stride*i
+    onto cells at dst_stride*k (both in crop pixels)."""
+    a = np.zeros((dst_size, src_size), dtype=np.float32)
+    for k in range(dst_size):
+        t = min(max(k * dst_stride / src_stride, 0.0), src_size - 1.0)
+        i0 = min(int(math.floor(t)), src_size - 2)
+        f = t - i0
+        a[k, i0] += 1.0 - f
+        a[k, i0 + 1] += f
+    return torch.from_numpy(a)
+
+
+class FCOTTracker:
+    """initialize(image, (x, y, w, h)); track(image) -> TrackResult. Images HxWx3 uint8 BGR."""
+
+    def __init__(self, model, runtime, params, model_name="fcot"):
+        self.model = model.eval()
+        self.runtime = runtime
+        self.params = params
+        self.model_name = model_name
+        self.backend_name = runtime.name
+        self.device = runtime.device
+        cfg = model.config
+        self.crop_size = cfg.crop_size
+        self.grid72 = cfg.grid72
+        self._a18 = resample_matrix(cfg.grid18 + 1, 16, self.grid72, 4).to(self.device)
+        self._window = hann_window(self.grid72) if params.window_output else None
+        self._initialized = False
+
+    # ------------------------------------------------------------------ geometry helpers
+    def _scale_bounds(self, base_size):
+        """Allowed crop scales: target >= 10 crop px on its short side, crop <= image."""
+        lo = self.init_scale * 10.0 / max(min(base_size), 1e-6)
+        hi = self.init_scale * min(self.image_size[0] / base_size[0], self.image_size[1] / base_size[1])
+        return lo, max(hi, lo)
+
+    def _scale_for(self, w, h):
+        s = math.sqrt(w * h) * self.params.search_area_scale / self.crop_size
+        return min(max(s, self.scale_bounds[0]), self.scale_bounds[1])
+
+    # ------------------------------------------------------------------ initialisation
+    @torch.inference_mode()
+    def initialize(self, image, box):
+        """Start tracking ``box`` = (x, y, w, h) in image pixels."""
+        image = check_image(image)
+        x, y, w, h = check_box(box, image.shape, min_size=2.0)
+        p = self.params
+        self.image_size = (image.shape[1], image.shape[0])
+        self.pos = (x + w / 2.0, y + h / 2.0)
+        self.size = (w, h)
+        self.init_scale = math.sqrt(w * h) * p.search_area_scale / self.crop_size
+        self.scale_bounds = (0.0, float("inf"))
+        base = (w / self.init_scale, h / self.init_scale)
+        self.scale_bounds = self._scale_bounds(base)
+        self.scale = self._scale_for(w, h)
+
+        s = self.crop_size
+        expanded_size = int(round(s * p.augmentation_expansion_factor))
+        expanded = extract_crop(image, self.pos, self.scale, expanded_size)
+        samples = augment_first_frame(expanded, s, p)
+        bx, by, bw, bh = image_to_crop((x, y, w, h), self.pos, self.scale, s)
+        crops = [smp.crop for smp in samples]
+        boxes = [(bx + smp.shift[0], by + smp.shift[1], bw, bh) for smp in samples]
+        centre = (s - 1) / 2.0
+        for crop, f in zoom_samples(expanded, s, p.augment_scale):
+            crops.append(crop)
+            boxes.append((centre + (bx - centre) * f, centre + (by - centre) * f, bw * f, bh * f))
+        crops = np.stack(crops)
+        boxes_t = torch.tensor(boxes, dtype=torch.float32, device=self.device)
+
+        cls18, cls72, reg, f18, f72, freg = self.runtime.extract_init(crops, boxes_t.cpu().numpy())
+        m = self.model
+        n = boxes_t.shape[0]
+        b = boxes_t.unsqueeze(1)
+        self.f18, _, _ = m.cls18_optimizer(f18.view(1, 1, *f18.shape[1:]), cls18.unsqueeze(1), b,
+                                           num_iter=p.net_opt_iter)
+        self.f72, _, _ = m.cls72_optimizer(f72.view(1, 1, *f72.shape[1:]), cls72.unsqueeze(1), b,
+                                           num_iter=p.net_opt_iter_72)
+        self.freg_init = freg
+        self.freg, _, _ = m.reg_optimizer(freg, reg.unsqueeze(1), b, num_iter=p.reg_net_opt_iter)
+        self.f18_init, self.f72_init = self.f18, self.f72
+
+        capacity = max(p.sample_memory_size, n + 1)
+        self.memory = SampleMemory(capacity, {"cls18": cls18.shape[1:], "cls72": cls72.shape[1:],
+                                              "reg": reg.shape[1:]},
+                                   p.init_samples_minimum_weight, device=self.device)
+        self.memory.initialize({"cls18": cls18, "cls72": cls72, "reg": reg}, boxes_t)
+        self.frame_num = 1
+        self.frames_since_update = 0
+        self.best_sample = None
+        self.search_centre = self.pos
+        self.lost_count = 0
+        self._initialized = True
+
+    # ------------------------------------------------------------------ tracking
+    def _scores(self, cls18, cls72, reg):
+        """Fused (72, 72) score map and (4, 72, 72) regression map (crop pixels)."""
+        p = self.params
+
+        def blended(feat, current, initial, lam):
+            out = apply_filter(feat.unsqueeze(1), current)
+            if lam < 1.0:
+                out = lam * out + (1.0 - lam) * apply_filter(feat.unsqueeze(1), initial)
+            return out[0, 0]
+
+        s18 = blended(cls18, self.f18, self.f18_init, p.lamda_18)[0]          # (19, 19)
+        s72 = blended(cls72, self.f72, self.f72_init, p.lamda_72)[0]          # (73, 73)
+        g = self.grid72
+        fused = p.merge_rate_18 * (self._a18 @ s18 @ self._a18.T) + p.merge_rate_72 * s72[:g, :g]
+        regmap = torch.relu(blended(reg, self.freg, self.freg_init, p.reg_lamda)) * 4.0
+        return fused, regmap
+
+    @torch.inference_mode()
+    def track(self, image) -> TrackResult:
+        if not self._initialized:
+            raise NotInitializedError("track() called before a successful initialize()")
+        image = check_image(image)
+        if (image.shape[1], image.shape[0]) != self.image_size:
+            self.image_size = (image.shape[1], image.shape[0])
+        p = self.params
+        self.frame_num += 1
+        t0 = time.perf_counter()
+        centre, scale, s = self.search_centre, self.scale, self.crop_size
+        crop = extract_crop(image, centre, scale, s)
+        t1 = time.perf_counter()
+        cls18, cls72, reg = self.runtime.extract(crop[None])
+        t2 = time.perf_counter()
+
+        fused, regmap = self._scores(cls18, cls72, reg)
+        fused_np = fused.float().cpu().numpy()
+        half = (s - 1) / 2.0
+        prev_cell = (((self.pos[1] - centre[1]) / scale + half) / 4.0, ((self.pos[0] - centre[0]) / scale + half) / 4.0)
+        size_cells = (self.size[1] / scale / 4.0, self.size[0] / scale / 4.0)
+        loc = localize(fused_np, prev_cell, size_cells, p, self._window)
+        row, col = loc.peak
+        peak_img = crop_to_image((4.0 * col, 4.0 * row, 0, 0), centre, scale, s)[:2]
+
+        if loc.flag == NOT_FOUND:
+            self.lost_count += 1
+            t3 = time.perf_counter()
+            return self._result(loc.score, LOST, (t0, t1, t2, t3, t3))
+
+        l, r, t, b = (float(v) for v in regmap[:, row, col].cpu())
+        if not (l + r >= 1.0 and t + b >= 1.0 and all(map(math.isfinite, (l, r, t, b)))):
+            # degenerate regression: keep the previous size, centred on the peak
+            w_c, h_c = self.size[0] / scale, self.size[1] / scale
+            l = r = w_c / 2.0
+            t = b = h_c / 2.0
+        box = crop_to_image((4.0 * col - l, 4.0 * row - t, l + r, t + b), centre, scale, s)
+        box = self._clip_box(box)
+        self.pos = (box[0] + box[2] / 2.0, box[1] + box[3] / 2.0)
+        self.size = (box[2], box[3])
+        self.scale = self._scale_for(*self.size)
+        self.search_centre = peak_img
+        self.lost_count = 0
+        t3 = time.perf_counter()
+
+        if loc.flag != UNCERTAIN:
+            box_crop = image_to_crop(box, centre, scale, s)
+            self._update(cls18, cls72, reg, box_crop, loc.score, loc.flag == HARD_NEGATIVE)
+        t4 = time.perf_counter()
+        return self._result(loc.score, STATE_UNCERTAIN if loc.flag == UNCERTAIN else TRACKING, (t0, t1, t2, t3, t4))
+
+    def _clip_box(self, box):
+        x, y, w, h = box
+        width, height = self.image_size
+        m = self.params.min_target_size
+        x1, y1 = min(max(x, 0.0), width - m), min(max(y, 0.0), height - m)
+        x2, y2 = max(min(x + w, float(width)), x1 + m), max(min(y + h, float(height)), y1 + m)
+        return (x1, y1, x2 - x1, y2 - y1)
+
+    def _result(self, score, state, marks):
+        t0, t1, t2, t3, t4 = marks
+        timings = {"crop": (t1 - t0) * 1e3, "network": (t2 - t1) * 1e3, "decode": (t3 - t2) * 1e3,
+                   "optimizers": (t4 - t3) * 1e3}
+        box = (self.pos[0] - self.size[0] / 2.0, self.pos[1] - self.size[1] / 2.0, self.size[0], self.size[1])
+        return TrackResult(box=tuple(float(v) for v in box), score=float(score), state=state, timings=timings)
+
+    # ------------------------------------------------------------------ online update
+    def _update(self, cls18, cls72, reg, box_crop, score, hard_negative):
+        p = self.params
+        sample = ({"cls18": cls18[0], "cls72": cls72[0], "reg": reg[0]},
+                  torch.tensor(box_crop, dtype=torch.float32, device=self.device))
+        if self.frame_num <= p.init_train_frames + 1:
+            self.memory.add(*sample, p.learning_rate)
+            self._optimize(p.init_train_iter, p.reg_init_train_iter)
+            return
+        if hard_negative:
+            self.memory.add(*sample, p.hard_negative_learning_rate)
+            self._optimize(p.hard_negative_cls_iter, p.hard_negative_reg_iter)
+            return
+        if not p.select_best_sample:
+            self.best_sample = sample
+        elif self.best_sample is None or score >= self.best_score:
+            self.best_sample = ({k: v.clone() for k, v in sample[0].items()}, sample[1])
+            self.best_score = score
+        if (self.frame_num - 1) % p.train_skipping == 0 and self.best_sample is not None:
+            self.memory.add(*self.best_sample, p.learning_rate)
+            self.best_sample = None
+            self._optimize(p.net_opt_update_iter, p.reg_net_opt_update_iter)
+
+    def _optimize(self, cls_iter, reg_iter):
+        m, mem = self.model, self.memory
+        boxes, weights = mem.stored_boxes(), mem.sample_weights()
+        if cls_iter > 0:
+            self.f18, _, _ = m.cls18_optimizer(self.f18, mem.view("cls18"), boxes, weights, num_iter=cls_iter)
+            self.f72, _, _ = m.cls72_optimizer(self.f72, mem.view("cls72"), boxes, weights, num_iter=cls_iter)
+        if reg_iter > 0:  # the regression loss weighs samples uniformly (authors)
+            self.freg, _, _ = m.reg_optimizer(self.freg, mem.view("reg"), boxes, None, num_iter=reg_iter)

@@ -1,0 +1,61 @@
+"""DiMP's advanced localisation on the fused 72x72 score map: peak, distractor and
+hard-negative analysis. Positions are (row, col) cells of the fused map (stride 4 crop px).
+
+Flags: "normal", "uncertain", "hard_negative", "not_found".
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+NORMAL, UNCERTAIN, HARD_NEGATIVE, NOT_FOUND = "normal", "uncertain", "hard_negative", "not_found"
+
+
+@dataclass
+class Localization:
+    peak: tuple          # (row, col) cell of the chosen maximum
+    score: float         # score at the chosen maximum (unwindowed)
+    flag: str
+
+
+def hann_window(size):
+    """(size, size) centred cosine window."""
+    w = np.hanning(size + 2)[1:-1]
+    return np.outer(w, w).astype(np.float32)
+
+
+def localize(scores, prev_cell, target_size_cells, params, window=None):
+    """scores (H, W) numpy; prev_cell (row, col): where the target was, in cells of this map;
+    target_size_cells (h, w) of the target in cells. Returns a Localization."""
+    h, w = scores.shape
+    weighted = scores * window if window is not None else scores
+    index1 = int(np.argmax(weighted))
+    peak1 = (index1 // w, index1 % w)
+    score1 = float(weighted[peak1])
+    if not np.isfinite(score1):
+        return Localization(peak1, float("nan"), NOT_FOUND)
+    if score1 < params.target_not_found_threshold:
+        return Localization(peak1, score1, NOT_FOUND)
+    # mask the target neighbourhood and look for a second peak in the unwindowed scores
+    neigh = params.target_neighborhood_scale * np.asarray(target_size_cells, dtype=np.float64)
+    top = max(int(round(peak1[0] - neigh[0] / 2)), 0)
+    bottom = min(int(round(peak1[0] + neigh[0] / 2 + 1)), h)
+    left = max(int(round(peak1[1] - neigh[1] / 2)), 0)
+    right = min(int(round(peak1[1] + neigh[1] / 2 + 1)), w)
+    masked = scores.copy()
+    masked[top:bottom, left:right] = 0
+    index2 = int(np.argmax(masked))
+    peak2 = (index2 // w, index2 % w)
+    score2 = float(masked[peak2])
+    if score2 > params.distractor_threshold * score1:
+        prev = np.asarray(prev_cell, dtype=np.float64)
+        d1 = float(np.hypot(*(np.asarray(peak1) - prev)))
+        d2 = float(np.hypot(*(np.asarray(peak2) - prev)))
+        threshold = params.displacement_scale * np.sqrt(h * w) / 2
+        if d2 > threshold and d1 < threshold:
+            return Localization(peak1, score1, HARD_NEGATIVE)
+        if d2 < threshold and d1 > threshold:
+            return Localization(peak2, float(scores[peak2]), HARD_NEGATIVE)
+        return Localization(peak1, score1, UNCERTAIN)
+    if score2 > params.hard_negative_threshold * score1 and score2 > params.target_not_found_threshold:
+        return Localization(peak1, score1, HARD_NEGATIVE)
+    return Localization(peak1, score1, NORMAL)

@@ -1,0 +1,102 @@
+"""All tracker settings in one typed object, with named presets.
+
+The authors' per-benchmark settings (pytracking/parameter/fcot/fcot_*.py) are the presets
+"lasot", "otb", "nfs", "uav", "trackingnet" and "vot"; "default" is our setting for robots
+(fcot_lite on a small CPU: UAV-like thresholds, smaller sample memory).
+Field names follow the authors' parameter names where they exist (typos fixed:
+``displacement_scale``, ``select_best_sample``).
+"""
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Tuple
+
+
+@dataclass(frozen=True)
+class TrackerParams:
+    # search region
+    search_area_scale: float = 4.5          # crop side = sqrt(w*h) * this, image pixels
+    # first-frame augmentation
+    augmentation_expansion_factor: float = 2.0
+    random_shift_factor: float = 1.0 / 3.0
+    augment_fliplr: bool = True
+    augment_rotate: Tuple[float, ...] = (10, -10, 45, -45, 20, -20, 30, -30, 5, -5, 60, -60)  # degrees
+    augment_blur: Tuple[Tuple[float, float], ...] = ((2, 0.2), (0.2, 2), (3, 1), (1, 3), (2, 2))  # sigma y, x
+    augment_relative_shift: Tuple[Tuple[float, float], ...] = ((0.6, 0.6), (-0.6, 0.6), (0.6, -0.6), (-0.6, -0.6))
+    augment_scale: Tuple[float, ...] = ()    # extra zoom factors (ours; the authors use none)
+    augmentation_seed: int = 0
+    # optimisation at initialisation (iterations)
+    net_opt_iter: int = 5                   # classifier 18
+    net_opt_iter_72: int = 5                # classifier 72
+    reg_net_opt_iter: int = 4               # regressor, from the RMG filter of the identity sample
+    # score fusion (alpha, beta) and eq. 6 blending of initial and current models
+    merge_rate_18: float = 0.9
+    merge_rate_72: float = 0.1
+    lamda_18: float = 1.0
+    lamda_72: float = 1.0
+    reg_lamda: float = 1.0
+    # localisation
+    target_not_found_threshold: float = 0.25
+    distractor_threshold: float = 0.6
+    hard_negative_threshold: float = 0.5
+    target_neighborhood_scale: float = 2.2
+    displacement_scale: float = 0.8
+    window_output: bool = False             # centred Hann window on the fused map (OTB/VOT)
+    iou_select: bool = False                # TrackingNet: ignore hard negatives whose box jumps
+    # memory and update schedule
+    sample_memory_size: int = 50
+    learning_rate: float = 0.01
+    init_samples_minimum_weight: float = 0.25
+    hard_negative_learning_rate: float = 0.02
+    init_train_frames: int = 5              # every frame is stored and optimised at first
+    init_train_iter: int = 6
+    reg_init_train_iter: int = 6
+    train_skipping: int = 20                # then the best sample every this many frames
+    select_best_sample: bool = True
+    net_opt_update_iter: int = 1
+    reg_net_opt_update_iter: int = 1
+    hard_negative_cls_iter: int = 1
+    hard_negative_reg_iter: int = 0
+    # robustness (ours)
+    lost_frames_to_widen: int = 5           # after this many "not found" frames, widen the search
+    lost_search_scale_growth: float = 1.5   # ... by this factor (once), until found again
+    min_target_size: float = 4.0            # pixels
+
+    def with_overrides(self, **overrides) -> "TrackerParams":
+        names = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - names)
+        if unknown:
+            raise ValueError(f"unknown tracker parameter(s): {unknown}")
+        return replace(self, **overrides)
+
+    def as_dict(self):
+        return asdict(self)
+
+
+_OTB_VOT_LOCALISATION = dict(target_not_found_threshold=0.0, distractor_threshold=100.0,
+                             hard_negative_threshold=0.45, displacement_scale=0.7, window_output=True)
+
+PRESETS = {
+    "lasot": TrackerParams(),
+    "trackingnet": TrackerParams(search_area_scale=4.2, target_not_found_threshold=0.12, distractor_threshold=0.72,
+                                 target_neighborhood_scale=1.2, net_opt_iter=10, net_opt_iter_72=10,
+                                 reg_net_opt_iter=6, reg_init_train_iter=0, init_samples_minimum_weight=0.2,
+                                 iou_select=True),
+    "nfs": TrackerParams(merge_rate_18=0.8, merge_rate_72=0.2, reg_lamda=0.8, target_not_found_threshold=0.08,
+                         distractor_threshold=0.9, train_skipping=17),
+    "uav": TrackerParams(merge_rate_18=0.8, merge_rate_72=0.2, reg_lamda=0.0, target_not_found_threshold=0.12,
+                         distractor_threshold=0.9),
+    "otb": TrackerParams(merge_rate_18=0.6, merge_rate_72=0.4, init_train_frames=10, train_skipping=14,
+                         net_opt_update_iter=2, **_OTB_VOT_LOCALISATION),
+    "vot": TrackerParams(search_area_scale=4.0, merge_rate_18=1.0, merge_rate_72=0.4, lamda_72=0.5, reg_lamda=0.6,
+                         net_opt_iter=25, net_opt_iter_72=25, sample_memory_size=250, learning_rate=0.0075,
+                         init_samples_minimum_weight=0.0, init_train_frames=8, train_skipping=8,
+                         net_opt_update_iter=3, hard_negative_cls_iter=3, **_OTB_VOT_LOCALISATION),
+    # ours: robots with fcot_lite on a small CPU
+    "default": TrackerParams(merge_rate_18=0.8, merge_rate_72=0.2, target_not_found_threshold=0.12,
+                             distractor_threshold=0.9, sample_memory_size=30),
+}
+
+
+def get_params(preset: str = "default", **overrides) -> TrackerParams:
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {tuple(PRESETS)}")
+    return PRESETS[preset].with_overrides(**overrides)
