@@ -10,10 +10,9 @@ loads the returned state dict itself (strict).
 """
 import os
 
-import torch
 
 from fcot_ros.checkpoints.stub_unpickler import torch_load_with_stubs
-from fcot_ros.checkpoints.validation import _listing, check_against_shapes
+from fcot_ros.checkpoints.validation import check_against_shapes, format_keys
 from fcot_ros.errors import CheckpointError
 
 # Authors' key prefix -> our key prefix (None = dropped). A rule matches a key equal to the prefix or
@@ -134,9 +133,9 @@ def map_authors_state_dict(net, expected_shapes, source="checkpoint"):
             out[ours] = value
     if unknown:
         raise CheckpointError(f"{source}: {len(unknown)} tensor(s) with keys the FCOT import table does "
-                              f"not know (extra/unknown): {_listing(unknown)}")
+                              f"not know (extra/unknown): {format_keys(unknown)}")
     if collisions:
-        raise CheckpointError(f"{source}: several tensors map to the same key: {_listing(collisions)}")
+        raise CheckpointError(f"{source}: several tensors map to the same key: {format_keys(collisions)}")
     check_against_shapes(out, expected_shapes, source=f"{source} (authors' keys renamed to ours)")
     return out, dropped
 
@@ -192,7 +191,12 @@ def import_authors_checkpoint(path, expected_shapes):
     """
     path = os.fspath(path)
     ckpt, stubbed = _read_checkpoint(path)
-    state_dict, dropped = map_authors_state_dict(ckpt["net"], expected_shapes, source=path)
+    return import_from_checkpoint_dict(ckpt, expected_shapes, source=path, stubbed=stubbed)
+
+
+def import_from_checkpoint_dict(ckpt, expected_shapes, source="checkpoint", stubbed=()):
+    """:func:`import_authors_checkpoint` for a checkpoint dict already read by :func:`read_authors_checkpoint`."""
+    state_dict, dropped = map_authors_state_dict(ckpt["net"], expected_shapes, source=source)
     kwds = constructor_kwds(ckpt)
     info = {
         "format": "authors",
@@ -201,7 +205,7 @@ def import_authors_checkpoint(path, expected_shapes):
         "constructor_kwds": kwds,
         "norm_scale_coef": kwds.get("norm_scale_coef"),
         "dropped_keys": sorted(dropped),
-        "stubbed_classes": stubbed,
+        "stubbed_classes": sorted(stubbed),
         "reg_step_rule": AUTHORS_REG_STEP_RULE,
     }
     return state_dict, info

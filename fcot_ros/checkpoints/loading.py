@@ -8,7 +8,7 @@ import logging
 import os
 
 from fcot_ros.checkpoints.authors_import import (AUTHORS_REG_STEP_RULE, _read_checkpoint,
-                                                 constructor_kwds, import_authors_checkpoint)
+                                                 constructor_kwds, import_from_checkpoint_dict)
 from fcot_ros.checkpoints.native import load_checkpoint, save_checkpoint
 from fcot_ros.checkpoints.validation import check_against_shapes
 from fcot_ros.errors import CheckpointError
@@ -18,38 +18,49 @@ log = logging.getLogger("fcot_ros")
 AUTHORS_MODEL = "fcot_r50"  # the only network the authors' checkpoint fits
 
 
-def detect_format(path):
-    """``"fcot_ros"`` or ``"authors"`` for the checkpoint at ``path`` (ours is tried first).
+def _open(path):
+    """Read ``path`` once: ``("fcot_ros", (state_dict, meta))`` or ``("authors", (ckpt, stubbed))``.
 
-    Raises CheckpointError if the file is missing or is neither (truncated, corrupt, foreign).
+    Ours is tried first. Raises CheckpointError if the file is missing or is neither.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise CheckpointError(f"checkpoint file not found: {path}")
     try:
-        load_checkpoint(path)
-        return "fcot_ros"
+        return "fcot_ros", load_checkpoint(path)
     except CheckpointError as ours:
         try:
-            _read_checkpoint(path)
-            return "authors"
+            return "authors", _read_checkpoint(path)
         except CheckpointError as theirs:
             raise CheckpointError(f"{path} is neither an fcot_ros checkpoint ({ours}) nor the authors' "
                                   f"FCOT checkpoint ({theirs})") from theirs
 
 
+def detect_format(path):
+    """``"fcot_ros"`` or ``"authors"`` for the checkpoint at ``path`` (ours is tried first).
+
+    Raises CheckpointError if the file is missing or is neither (truncated, corrupt, foreign).
+    """
+    return _open(path)[0]
+
+
+def _weights_from(fmt, payload, expected_shapes, source):
+    if fmt == "authors":
+        ckpt, stubbed = payload
+        return import_from_checkpoint_dict(ckpt, expected_shapes, source=source, stubbed=stubbed)
+    state_dict, meta = payload
+    check_against_shapes(state_dict, expected_shapes, source=source)
+    return state_dict, {"format": "fcot_ros", "meta": meta, "model": meta["model"]}
+
+
 def load_weights(path, expected_shapes):
     """``(state_dict, info)`` from either format, checked against ``expected_shapes`` ({key: shape}).
 
-    info["format"] is "fcot_ros" or "authors"; for ours info also holds the file's ``meta``; for the
-    authors' file see :func:`import_authors_checkpoint`.
+    info["format"] is "fcot_ros" or "authors"; for ours info also holds the file's ``meta`` and
+    ``model``; for the authors' file see :func:`~fcot_ros.checkpoints.import_authors_checkpoint`.
     """
-    fmt = detect_format(path)
-    if fmt == "authors":
-        return import_authors_checkpoint(path, expected_shapes)
-    state_dict, meta = load_checkpoint(path)
-    check_against_shapes(state_dict, expected_shapes, source=os.fspath(path))
-    return state_dict, {"format": "fcot_ros", "meta": meta, "model": meta["model"]}
+    fmt, payload = _open(path)
+    return _weights_from(fmt, payload, expected_shapes, os.fspath(path))
 
 
 def model_overrides(path):
@@ -59,11 +70,12 @@ def model_overrides(path):
     stage-3 model, while our fcot_r50 default is 2.0); ours gives (meta["model"], meta["config"]
     without its name). Pass the overrides to ``build_model(name, imagenet_backbone=False, **overrides)``.
     """
-    if detect_format(path) == "authors":
-        kwds = constructor_kwds(_read_checkpoint(path)[0])
+    fmt, payload = _open(path)
+    if fmt == "authors":
+        kwds = constructor_kwds(payload[0])
         overrides = {"norm_scale_coef": float(kwds["norm_scale_coef"])} if "norm_scale_coef" in kwds else {}
         return AUTHORS_MODEL, overrides
-    _, meta = load_checkpoint(path)
+    meta = payload[1]
     config = dict(meta.get("config") or {})
     config.pop("name", None)
     return meta["model"], config
@@ -80,16 +92,14 @@ def load_into_model(net, path):
     path = os.fspath(path)
     config = getattr(net, "config", None)
     name = getattr(config, "name", None)
-    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
-    fmt = detect_format(path)
+    fmt, payload = _open(path)
     if fmt == "authors" and name not in (None, AUTHORS_MODEL):
         raise CheckpointError(f"{path} is the authors' FCOT checkpoint, which fits model "
                               f"{AUTHORS_MODEL!r}, not {name!r}")
-    if fmt == "fcot_ros":
-        _, meta = load_checkpoint(path)
-        if name is not None and meta["model"] != name:
-            raise CheckpointError(f"{path} holds weights for model {meta['model']!r}, not {name!r}")
-    state_dict, info = load_weights(path, expected)
+    if fmt == "fcot_ros" and name is not None and payload[1]["model"] != name:
+        raise CheckpointError(f"{path} holds weights for model {payload[1]['model']!r}, not {name!r}")
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    state_dict, info = _weights_from(fmt, payload, expected, path)
     if fmt == "authors":
         theirs = info.get("norm_scale_coef")
         ours = getattr(config, "norm_scale_coef", None)

@@ -10,7 +10,8 @@ from fcot_ros.errors import CheckpointError
 _MAX_LISTED = 20  # keys named per problem in an error message
 
 
-def _listing(keys):
+def format_keys(keys):
+    """Sorted keys joined for an error message, at most 20 named."""
     keys = sorted(keys)
     shown = ", ".join(keys[:_MAX_LISTED])
     more = len(keys) - _MAX_LISTED
@@ -27,13 +28,13 @@ def check_against_shapes(state_dict, expected_shapes, source="checkpoint"):
     problems = []
     not_tensors = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
     if not_tensors:
-        problems.append(f"values that are not tensors: {_listing(not_tensors)}")
+        problems.append(f"values that are not tensors: {format_keys(not_tensors)}")
     missing = set(expected_shapes) - set(state_dict)
     if missing:
-        problems.append(f"{len(missing)} tensor(s) missing: {_listing(missing)}")
+        problems.append(f"{len(missing)} tensor(s) missing: {format_keys(missing)}")
     extra = set(state_dict) - set(expected_shapes)
     if extra:
-        problems.append(f"{len(extra)} unexpected tensor(s) the model does not have: {_listing(extra)}")
+        problems.append(f"{len(extra)} unexpected tensor(s) the model does not have: {format_keys(extra)}")
     shape_errors = [
         f"{k} has shape {tuple(v.shape)}, the model expects {tuple(expected_shapes[k])}"
         for k, v in state_dict.items()
