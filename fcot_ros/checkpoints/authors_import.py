@@ -10,7 +10,6 @@ loads the returned state dict itself (strict).
 """
 import os
 
-
 from fcot_ros.checkpoints.stub_unpickler import torch_load_with_stubs
 from fcot_ros.checkpoints.validation import check_against_shapes, format_keys
 from fcot_ros.errors import CheckpointError
