@@ -81,13 +81,8 @@ class ClassifierOptimizer(nn.Module):
         return (self.label_map_predictor(dist), torch.sigmoid(self.target_mask_predictor(dist)),
                 self.spatial_weight_predictor(dist))
 
-    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
-        """Run ``num_iter`` steepest-descent steps from ``filt``.
-
-        Returns (filter (S,1,C,k,k), iterates [filter after each step, incl. the start],
-        losses [L(f) per iterate, (S,)] if compute_losses else []).
-        """
-        num_iter = self.num_iter if num_iter is None else num_iter
+    def _residual_terms(self, feat, boxes, sample_weight):
+        """label y, mask m and the per-cell residual weight v * sqrt(w_n): each (N, S, 1, Ho, Wo)."""
         n, s = feat.shape[:2]
         k = self.filter_size
         grid = (feat.shape[-2] + 2 * (k // 2) - k + 1, feat.shape[-1] + 2 * (k // 2) - k + 1)
@@ -96,38 +91,50 @@ class ClassifierOptimizer(nn.Module):
             sw = spatial * math.sqrt(1.0 / n)
         else:
             sw = spatial * sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1)
+        return label, mask, sw
+
+    def _gradient_step(self, filt, feat, label, mask, sw):
+        """Closed-form gradient g (S,1,C,k,k) and Gauss-Newton step length alpha (S,)."""
         lam = self.reg_weight
+        scores = apply_filter(feat, filt)
+        residual = sw * (leaky_relu_par(scores, mask) - label)
+        jac_scale = sw * leaky_relu_par_deriv(scores, mask)
+        grad = apply_feat_transpose(feat, jac_scale * residual, self.filter_size) + lam * filt
+        jg = jac_scale * apply_filter(feat, grad)
+        num = (grad * grad).sum(dim=(1, 2, 3, 4))
+        den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
+        return grad, num / den
+
+    def gradient_and_step(self, filt, feat, boxes, sample_weight=None):
+        """dL/df in closed form and the Gauss-Newton step length (for tests and analysis)."""
+        return self._gradient_step(filt, feat, *self._residual_terms(feat, boxes, sample_weight))
+
+    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
+        """Run ``num_iter`` steepest-descent steps from ``filt``.
+
+        Returns (filter (S,1,C,k,k), iterates [filter after each step, incl. the start],
+        losses [L(f) per iterate, (S,)] if compute_losses else []).
+        """
+        num_iter = self.num_iter if num_iter is None else num_iter
+        s = feat.shape[1]
+        label, mask, sw = self._residual_terms(feat, boxes, sample_weight)
         step = torch.exp(self.log_step_length)
         iterates, losses = [filt], []
         for _ in range(num_iter):
-            scores = apply_filter(feat, filt)
-            residual = sw * (leaky_relu_par(scores, mask) - label)
             if compute_losses:
-                losses.append(self._loss(residual, filt, lam))
-            jac_scale = sw * leaky_relu_par_deriv(scores, mask)
-            grad = apply_feat_transpose(feat, jac_scale * residual, k) + lam * filt
-            jg = jac_scale * apply_filter(feat, grad)
-            num = (grad * grad).sum(dim=(1, 2, 3, 4))
-            den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
-            alpha = (num / den).view(s, 1, 1, 1, 1)
-            filt = filt - step * alpha * grad
+                losses.append(self._objective(filt, feat, label, mask, sw))
+            grad, alpha = self._gradient_step(filt, feat, label, mask, sw)
+            filt = filt - step * alpha.view(s, 1, 1, 1, 1) * grad
             iterates.append(filt)
         if compute_losses:
-            scores = apply_filter(feat, filt)
-            losses.append(self._loss(sw * (leaky_relu_par(scores, mask) - label), filt, lam))
+            losses.append(self._objective(filt, feat, label, mask, sw))
         return filt, iterates, losses
 
-    @staticmethod
-    def _loss(residual, filt, lam):
-        return 0.5 * (residual * residual).sum(dim=(0, 2, 3, 4)) + 0.5 * lam * (filt * filt).sum(dim=(1, 2, 3, 4))
+    def _objective(self, filt, feat, label, mask, sw):
+        residual = sw * (leaky_relu_par(apply_filter(feat, filt), mask) - label)
+        return 0.5 * (residual * residual).sum(dim=(0, 2, 3, 4)) + \
+            0.5 * self.reg_weight * (filt * filt).sum(dim=(1, 2, 3, 4))
 
     def loss(self, filt, feat, boxes, sample_weight=None):
         """L(f) per sequence (S,): the objective the steps minimise (for tests and training)."""
-        n, s = feat.shape[:2]
-        k = self.filter_size
-        grid = (feat.shape[-2] + 2 * (k // 2) - k + 1, feat.shape[-1] + 2 * (k // 2) - k + 1)
-        label, mask, spatial = self.loss_maps(boxes, grid)
-        sw = spatial * (math.sqrt(1.0 / n) if sample_weight is None
-                        else sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1))
-        scores = apply_filter(feat, filt)
-        return self._loss(sw * (leaky_relu_par(scores, mask) - label), filt, self.reg_weight)
+        return self._objective(filt, feat, *self._residual_terms(feat, boxes, sample_weight))

@@ -74,39 +74,51 @@ class RegressionOptimizer(nn.Module):
             return torch.full((n, s, 1, 1, 1), math.sqrt(1.0 / n), dtype=like.dtype, device=like.device)
         return sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1)
 
+    def _residual_terms(self, feat, boxes, sample_weight):
+        """targets (N,S,4,H,W), masked residual weight (N,S,1,H,W), unmasked sample weight (N,S,1,1,1)."""
+        n, s = feat.shape[:2]
+        mask, targets = regression_targets(boxes, self.feat_stride, feat.shape[-2:], self.label_radius)
+        weight = self._weights(n, s, sample_weight, feat)
+        return targets, weight * mask, weight
+
+    def _gradient_step(self, filt, feat, targets, sw, weight):
+        """Closed-form gradient g (S,4,C,k,k) and Gauss-Newton step length alpha (S,)."""
+        lam = self.reg_weight
+        residual = sw * (apply_filter(feat, filt) - targets)
+        grad = apply_feat_transpose(feat, sw * residual, self.filter_size) + lam * filt
+        jg = apply_filter(feat, grad)
+        jg = sw * jg if self.step_rule == "masked" else weight * jg  # authors: the whole map
+        num = (grad * grad).sum(dim=(1, 2, 3, 4))
+        den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
+        return grad, num / den
+
+    def gradient_and_step(self, filt, feat, boxes, sample_weight=None):
+        """dL/df in closed form and the step length of ``step_rule`` (for tests and analysis)."""
+        return self._gradient_step(filt, feat, *self._residual_terms(feat, boxes, sample_weight))
+
     def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
         """Returns (filter (S,4,C,k,k), iterates, losses) like ClassifierOptimizer.forward."""
         num_iter = self.num_iter if num_iter is None else num_iter
-        n, s = feat.shape[:2]
-        mask, targets = regression_targets(boxes, self.feat_stride, feat.shape[-2:], self.label_radius)
-        sw = self._weights(n, s, sample_weight, feat) * mask
-        lam = self.reg_weight
+        s = feat.shape[1]
+        targets, sw, weight = self._residual_terms(feat, boxes, sample_weight)
         step = torch.exp(self.log_step_length)
         iterates, losses = [filt], []
         for _ in range(num_iter):
-            residual = sw * (apply_filter(feat, filt) - targets)
             if compute_losses:
-                losses.append(self._loss(residual, filt, lam))
-            grad = apply_feat_transpose(feat, sw * residual, self.filter_size) + lam * filt
-            jg = apply_filter(feat, grad)
-            if self.step_rule == "masked":
-                jg = sw * jg
-            else:  # authors: whole map, uniform sample weight
-                jg = self._weights(n, s, sample_weight, feat) * jg
-            num = (grad * grad).sum(dim=(1, 2, 3, 4))
-            den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
-            filt = filt - step * (num / den).view(s, 1, 1, 1, 1) * grad
+                losses.append(self._objective(filt, feat, targets, sw))
+            grad, alpha = self._gradient_step(filt, feat, targets, sw, weight)
+            filt = filt - step * alpha.view(s, 1, 1, 1, 1) * grad
             iterates.append(filt)
         if compute_losses:
-            losses.append(self._loss(sw * (apply_filter(feat, filt) - targets), filt, lam))
+            losses.append(self._objective(filt, feat, targets, sw))
         return filt, iterates, losses
 
-    @staticmethod
-    def _loss(residual, filt, lam):
-        return 0.5 * (residual * residual).sum(dim=(0, 2, 3, 4)) + 0.5 * lam * (filt * filt).sum(dim=(1, 2, 3, 4))
+    def _objective(self, filt, feat, targets, sw):
+        residual = sw * (apply_filter(feat, filt) - targets)
+        return 0.5 * (residual * residual).sum(dim=(0, 2, 3, 4)) + \
+            0.5 * self.reg_weight * (filt * filt).sum(dim=(1, 2, 3, 4))
 
     def loss(self, filt, feat, boxes, sample_weight=None):
-        n, s = feat.shape[:2]
-        mask, targets = regression_targets(boxes, self.feat_stride, feat.shape[-2:], self.label_radius)
-        sw = self._weights(n, s, sample_weight, feat) * mask
-        return self._loss(sw * (apply_filter(feat, filt) - targets), filt, self.reg_weight)
+        """L(f) per sequence (S,)."""
+        targets, sw, _ = self._residual_terms(feat, boxes, sample_weight)
+        return self._objective(filt, feat, targets, sw)

@@ -1,0 +1,136 @@
+"""Online target-model prediction: closed-form gradients vs autograd, Gauss-Newton step
+length vs the exact line minimiser, radial bases vs the explicit bin expansion."""
+import math
+
+import pytest
+import torch
+
+from fcot_ros.target_model.classifier_optimizer import ClassifierOptimizer
+from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
+from fcot_ros.target_model.radial_basis import bin_memberships, interpolate_bins
+from fcot_ros.target_model.regression_optimizer import RegressionOptimizer
+
+
+def _problem(n=3, s=2, c=5, size=12, stride=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    feat = torch.randn(n, s, c, size, size, generator=g, dtype=torch.float64)
+    centre = torch.rand(n, s, 2, generator=g, dtype=torch.float64) * (size * stride * 0.6) + size * stride * 0.2
+    wh = torch.rand(n, s, 2, generator=g, dtype=torch.float64) * stride * 3 + stride
+    boxes = torch.cat([centre - wh / 2, wh], dim=-1)
+    weights = torch.rand(n, s, generator=g, dtype=torch.float64) + 0.1
+    return feat, boxes, weights / weights.sum(0, keepdim=True), g
+
+
+def _randomise_loss_parameters(opt, g):
+    """Move y, m, v away from their initial values so that every term of the residual matters."""
+    with torch.no_grad():
+        for p in (opt.label_map_predictor.weight, opt.target_mask_predictor.weight,
+                  opt.spatial_weight_predictor.weight):
+            p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+
+
+def test_feat_transpose_is_the_filter_gradient():
+    feat, _, _, g = _problem()
+    for nf, k in ((1, 4), (4, 3)):
+        filt = torch.randn(2, nf, 5, k, k, dtype=torch.float64, generator=g, requires_grad=True)
+        out = apply_filter(feat, filt)
+        residual = torch.randn(out.shape, dtype=torch.float64, generator=g)
+        (auto,) = torch.autograd.grad((out * residual).sum(), filt)
+        torch.testing.assert_close(apply_feat_transpose(feat, residual, k), auto, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("use_weights", [False, True])
+def test_classifier_gradient_matches_autograd(use_weights):
+    feat, boxes, weights, g = _problem()
+    opt = ClassifierOptimizer(feat_stride=16).double()
+    _randomise_loss_parameters(opt, g)
+    sw = weights if use_weights else None
+    filt = (0.1 * torch.randn(2, 1, 5, 4, 4, generator=g, dtype=torch.float64)).requires_grad_()
+    (auto,) = torch.autograd.grad(opt.loss(filt, feat, boxes, sw).sum(), filt)
+    closed, _ = opt.gradient_and_step(filt.detach(), feat, boxes, sw)
+    torch.testing.assert_close(closed, auto, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("radius", [0, 2])
+def test_regression_gradient_matches_autograd(radius):
+    feat, boxes, weights, g = _problem(size=20, stride=4)
+    opt = RegressionOptimizer(feat_stride=4, label_radius=radius).double()
+    filt = (0.1 * torch.randn(2, 4, 5, 3, 3, generator=g, dtype=torch.float64)).requires_grad_()
+    (auto,) = torch.autograd.grad(opt.loss(filt, feat, boxes, weights).sum(), filt)
+    closed, _ = opt.gradient_and_step(filt.detach(), feat, boxes, weights)
+    torch.testing.assert_close(closed, auto, rtol=1e-9, atol=1e-11)
+
+
+def _exact_line_minimiser(loss_fn, filt, grad):
+    """Minimiser of the quadratic a -> L(f - a g), from three exact evaluations per sequence."""
+    l0, l1, l2 = (loss_fn(filt - a * grad) for a in (0.0, 1.0, 2.0))
+    curvature = l2 - 2 * l1 + l0          # = 2 * (second-order coefficient)
+    slope = l1 - l0 - curvature / 2       # first-order coefficient
+    return -slope / curvature
+
+
+def test_classifier_gauss_newton_step_is_exact_line_minimiser_on_quadratic():
+    feat, boxes, weights, g = _problem(seed=3)
+    opt = ClassifierOptimizer(feat_stride=16).double()
+    with torch.no_grad():  # mask m = sigmoid(40) = 1 everywhere: the residual is linear, L quadratic
+        opt.target_mask_predictor.weight.fill_(40.0)
+    filt = 0.1 * torch.randn(2, 1, 5, 4, 4, generator=g, dtype=torch.float64)
+    grad, alpha = opt.gradient_and_step(filt, feat, boxes, weights)
+    exact = _exact_line_minimiser(lambda f: opt.loss(f, feat, boxes, weights), filt, grad)
+    torch.testing.assert_close(alpha, exact, rtol=1e-8, atol=0)
+
+
+def test_regression_step_rules():
+    feat, boxes, weights, g = _problem(size=24, stride=4, seed=5)
+    filt = 0.05 * torch.randn(2, 4, 5, 3, 3, generator=g, dtype=torch.float64)
+    masked = RegressionOptimizer(feat_stride=4, step_rule="masked").double()
+    grad, alpha = masked.gradient_and_step(filt, feat, boxes, weights)
+    exact = _exact_line_minimiser(lambda f: masked.loss(f, feat, boxes, weights), filt, grad)
+    torch.testing.assert_close(alpha, exact, rtol=1e-8, atol=0)
+    # the authors' rule puts the whole map into ||J g||^2: far shorter steps (reference section 8)
+    authors = RegressionOptimizer(feat_stride=4, step_rule="authors").double()
+    _, alpha_authors = authors.gradient_and_step(filt, feat, boxes, weights)
+    assert torch.all(alpha_authors < 0.05 * alpha)
+
+
+def test_steepest_descent_decreases_the_loss():
+    feat, boxes, weights, g = _problem(seed=7)
+    opt = ClassifierOptimizer(feat_stride=16).double()
+    _randomise_loss_parameters(opt, g)
+    filt = 0.1 * torch.randn(2, 1, 5, 4, 4, generator=g, dtype=torch.float64)
+    _, iterates, losses = opt(filt, feat, boxes, weights, num_iter=6, compute_losses=True)
+    assert len(iterates) == 7 and len(losses) == 7
+    values = torch.stack(losses)
+    assert torch.all(values[-1] < 0.5 * values[0])
+
+
+def test_optimizer_is_differentiable_through_iterates():
+    """Training back-propagates through the iterates into the learned loss parameters and features."""
+    feat, boxes, weights, g = _problem(n=2, s=1, c=3, size=8, seed=11)
+    feat = feat.requires_grad_()
+    opt = ClassifierOptimizer(feat_stride=16).double()
+    filt0 = 0.1 * torch.randn(1, 1, 3, 4, 4, generator=g, dtype=torch.float64)
+    final, _, _ = opt(filt0, feat, boxes, weights, num_iter=3)
+    test_feat = torch.randn(1, 1, 3, 8, 8, generator=g, dtype=torch.float64)
+    apply_filter(test_feat, final).pow(2).sum().backward()
+    for p in (opt.log_step_length, opt.filter_reg, opt.label_map_predictor.weight,
+              opt.target_mask_predictor.weight, opt.spatial_weight_predictor.weight):
+        assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+    assert feat.grad.abs().sum() > 0
+
+    def final_filter(step_log):
+        out, _, _ = torch.func.functional_call(opt, {"log_step_length": step_log},
+                                               (filt0, feat.detach(), boxes, weights), {"num_iter": 2})
+        return out
+
+    torch.autograd.gradcheck(final_filter, (torch.tensor([math.log(0.9)], dtype=torch.float64,
+                                                         requires_grad=True),))
+
+
+def test_radial_interpolation_equals_explicit_bins():
+    g = torch.Generator().manual_seed(2)
+    for bins, disp in ((100, 0.1), (20, 0.4)):
+        weights = torch.randn(bins, generator=g, dtype=torch.float64)
+        dist = torch.rand(500, generator=g, dtype=torch.float64) * bins * disp * 1.3  # beyond the last bin too
+        explicit = bin_memberships(dist, bins, disp) @ weights
+        torch.testing.assert_close(interpolate_bins(weights, dist, disp), explicit, rtol=1e-12, atol=1e-12)
