@@ -24,10 +24,14 @@ def load_model(model: str, weights=None):
     if model == "fcot_r50" and weights is None:
         raise CheckpointError("fcot_r50 needs weights: pass weights='path/to/fcot.pth' (the authors' "
                               "released checkpoint) or one of ours; none can be downloaded automatically")
-    net = build_model(model, imagenet_backbone=(weights is None))
-    if weights is not None:
-        from fcot_ros.checkpoints.loading import load_into_model
-        load_into_model(net, weights)
+    if weights is None:
+        return build_model(model, imagenet_backbone=True).eval()
+    from fcot_ros.checkpoints import load_into_model, model_overrides
+    saved_model, overrides = model_overrides(weights)  # e.g. norm_scale_coef of the authors' run
+    if saved_model is not None and saved_model != model:
+        raise CheckpointError(f"{weights} holds a {saved_model} checkpoint, not {model}")
+    net = build_model(model, imagenet_backbone=False, **overrides)
+    load_into_model(net, weights)
     return net.eval()
 
 
