@@ -21,8 +21,8 @@ STATE_NAMES = {TrackedTarget.IDLE: "idle", TrackedTarget.TRACKING: "tracking",
 
 
 class TrackClient(Node):
-    def __init__(self, namespace: str = "", name: str = "fcot_client"):
-        super().__init__(name, namespace=namespace or "")
+    def __init__(self, namespace: str = "", name: str = "fcot_client", context=None):
+        super().__init__(name, namespace=namespace or "", context=context)
         self.received = []          # (arrival_ns, TrackedTarget)
         self.diagnostics = {}       # key -> value of the tracker's latest DiagnosticStatus
         self._lock = threading.Lock()
@@ -31,7 +31,7 @@ class TrackClient(Node):
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diag, 10)
         self._init = self.create_client(InitTrack, "track/init")
         self._stop = self.create_client(Trigger, "track/stop")
-        self._executor = SingleThreadedExecutor()
+        self._executor = SingleThreadedExecutor(context=self.context)
         self._executor.add_node(self)
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()

@@ -159,6 +159,8 @@ class TrackerNode(Node):
             try:
                 self._track_one(msg)
             except Exception as e:  # keep the thread alive whatever happens; report it
+                if not self.context.ok():   # SIGINT shut the context down under us
+                    break
                 self._tracker_errors += 1
                 self.get_logger().error(f"tracking step failed: {type(e).__name__}: {e}")
 

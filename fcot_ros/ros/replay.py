@@ -94,6 +94,9 @@ def main(argv=None):
                     help="wait up to this many s for a subscriber before playing")
     ap.add_argument("--start-delay", type=float, default=0.0)
     ap.add_argument("--stamp-log", default="", help="write stamp_ns,frame_index per published frame")
+    ap.add_argument("--wait-file", default="",
+                    help="publish the first frame (one stamp, re-sent every 0.5 s) and go on with the "
+                         "others only once this file exists: lets a client initialise on frame 1 first")
     ap.add_argument("--allow-network", action="store_true",
                     help="do not force loopback-only DDS (for use on a robot's network)")
     args = ap.parse_args(argv)
@@ -130,8 +133,21 @@ def main(argv=None):
             time.sleep(0.05)
         time.sleep(args.start_delay)
         period = 1.0 / args.rate
-        t0 = time.monotonic()
-        for i in frame_order(len(frames), loop):
+        order = frame_order(len(frames), loop)
+        if args.wait_file:
+            first = next(order)
+            msg = Image()
+            msg.header.frame_id = args.frame_id
+            msg.header.stamp = node.get_clock().now().to_msg()
+            fill_image(msg, frames[first], args.encoding)
+            if log:
+                log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{first}\n")
+            sent += 1
+            while not Path(args.wait_file).exists():
+                pub.publish(msg)
+                time.sleep(0.5)
+        t0 = time.monotonic() - sent * period
+        for i in order:
             due = t0 + sent * period
             if args.duration > 0 and due - t0 >= args.duration:
                 break

@@ -1,0 +1,201 @@
+"""The main job without a camera: tracker_node + a replayed clip, track/init, and what the node says.
+
+    python -m fcot_ros.ros.demo [--model fcot_lite] [--frames DIR] [--duration 20] [--video out.mp4]
+
+1. starts tracker_node (its own process, loopback-only DDS, a domain of its own),
+2. starts the replay publisher playing the clip as sensor_msgs/Image at --rate (default 30 Hz):
+   a generated 640x480 clip with ground truth (fcot_ros.ros.synthetic) or --frames DIR (*.jpg or
+   img/*.jpg + groundtruth.txt, e.g. a sequence of ../shared/data/sequences),
+3. calls track/init with the first frame's box and stamp,
+4. prints what the node publishes: every TrackedTarget (--every N) and a line per second with the
+   delivered rate, latency (image stamp -> TrackedTarget arrival) and the node's /diagnostics,
+5. optionally writes the node's track/debug_image overlay to a video (--video),
+then stops both processes by PID and prints a summary (and the mean IoU when ground truth exists).
+"""
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="fcot_ros demo: replayed clip -> tracker_node -> results")
+    ap.add_argument("--model", default="fcot_lite", help="tracker model (fcot_lite, opencv_csrt, ...)")
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--frames", default="", help="folder of frames; default: a generated 640x480 clip")
+    ap.add_argument("--rate", type=float, default=30.0, help="replay rate, Hz")
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds of replay (the clip ping-pongs)")
+    ap.add_argument("--every", type=int, default=15, help="print every N-th TrackedTarget (0 = none)")
+    ap.add_argument("--video", default="", help="write the debug overlay to this .mp4/.avi")
+    ap.add_argument("--domain-id", type=int, default=0, help="ROS_DOMAIN_ID (default: from the pid)")
+    ap.add_argument("--workdir", default="", help="logs and the generated clip (default: a temp dir)")
+    args = ap.parse_args(argv)
+
+    from fcot_ros.ros.rosenv import check_safe_env, localhost_env, use_localhost_env
+    domain = args.domain_id or 10 + os.getpid() % 90
+    use_localhost_env(domain)
+    check_safe_env()
+    env = localhost_env(domain)
+
+    import cv2
+    import rclpy
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+
+    from fcot_ros.ros.client import STATE_NAMES, TrackClient, latency_ms
+    from fcot_ros.ros.image_conversion import image_to_bgr
+    from fcot_ros.ros.launcher import ManagedProcess, node_args, replay_args
+    from fcot_ros.ros.replay import read_groundtruth
+    from fcot_ros.ros.stats import stamp_to_ns
+    from fcot_ros.ros.synthetic import write_clip
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="fcot_demo_"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.frames:
+        clip = Path(args.frames)
+    else:
+        clip = work / "clip"
+        if not (clip / "groundtruth.txt").is_file():
+            print(f"generating a 640x480 clip in {clip} ...", flush=True)
+            write_clip(clip, n_frames=300)
+    gt = read_groundtruth(clip)
+    if gt is None or not np.all(np.isfinite(gt[0])):
+        sys.exit(f"{clip}: need groundtruth.txt with the first frame's box to call track/init")
+
+    print(f"[demo] ROS_DOMAIN_ID={domain}, DDS on loopback "
+          f"({env['FASTDDS_DEFAULT_PROFILES_FILE']}); logs in {work}", flush=True)
+    stamps_file, go = work / "stamps.csv", work / "go"
+    go.unlink(missing_ok=True)
+    node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, work / "node.log")
+    replay = None
+    rclpy.init(domain_id=domain)
+    client = TrackClient(name="fcot_demo")
+    writer = [None]
+    frames_written = [0]
+    video_lock = threading.Lock()
+
+    def on_debug(msg):
+        img = image_to_bgr(msg)
+        with video_lock:
+            if writer[0] is None:
+                fourcc = cv2.VideoWriter_fourcc(*("mp4v" if args.video.endswith(".mp4") else "MJPG"))
+                writer[0] = cv2.VideoWriter(args.video, fourcc, args.rate, (img.shape[1], img.shape[0]))
+            writer[0].write(img)
+            frames_written[0] += 1
+
+    if args.video:
+        client.create_subscription(Image, "track/debug_image", on_debug,
+                                   QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT))
+    code = 0
+    try:
+        print(f"[demo] starting tracker_node (model={args.model}) ...", flush=True)
+        t0 = time.monotonic()
+        while not client.wait_for_service(1.0):
+            if not node.alive():
+                raise RuntimeError(f"tracker_node exited:\n{node.log()[-3000:]}")
+            if time.monotonic() - t0 > 300:
+                raise RuntimeError("tracker_node did not come up in 300 s")
+        node.wait_log("ready:", 60)
+        print(f"[demo] node up in {time.monotonic() - t0:.1f} s: "
+              f"{[l for l in node.log().splitlines() if 'ready:' in l][-1].split('ready: ')[-1]}", flush=True)
+
+        replay = ManagedProcess(replay_args(clip, rate=args.rate, duration=args.duration, loop="pingpong",
+                                            stamp_log=stamps_file, wait_file=go), env, work / "replay.log")
+        while not (stamps_file.exists() and stamps_file.read_text().strip()):
+            if not replay.alive():
+                raise RuntimeError(f"replay exited:\n{replay.log()}")
+            time.sleep(0.1)
+        first_stamp = int(stamps_file.read_text().split(",")[0])
+        while int(client.diagnostics.get("frames_received", 0)) == 0:
+            time.sleep(0.1)
+        resp = client.init(gt[0], stamp_ns=first_stamp, timeout=300)
+        print(f"[demo] track/init box={tuple(int(v) for v in gt[0])}: success={resp.success} {resp.message}",
+              flush=True)
+        if not resp.success:
+            raise RuntimeError("track/init refused")
+        go.touch()
+        print(f"[demo] playing {clip} at {args.rate:g} Hz for {args.duration:g} s", flush=True)
+
+        seen, last_print = 0, time.monotonic()
+        while replay.alive() or seen < client.count():
+            time.sleep(0.05)
+            got = client.targets_since(seen)
+            for k, (arrival, m) in enumerate(got, seen):
+                if args.every and k % args.every == 0:
+                    print(f"  target stamp={m.header.stamp.sec}.{m.header.stamp.nanosec:09d} "
+                          f"box=({m.x:.0f}, {m.y:.0f}, {m.width:.0f}, {m.height:.0f}) "
+                          f"conf={m.confidence:.2f} state={STATE_NAMES[m.state]} "
+                          f"latency={latency_ms(arrival, m):.0f} ms", flush=True)
+            seen += len(got)
+            if time.monotonic() - last_print >= 1.0:
+                last_print = time.monotonic()
+                d = client.diagnostics
+                print(f"[diag] state={d.get('state')} in={d.get('image_rate_hz')} Hz "
+                      f"out={d.get('tracked_rate_hz')} Hz latency med={d.get('latency_median_ms')} "
+                      f"p99={d.get('latency_p99_ms')} ms step={d.get('track_step_median_ms')} ms "
+                      f"dropped={d.get('frames_dropped')} refused={d.get('frames_refused')}", flush=True)
+            if not replay.alive() and time.monotonic() - last_print > 0.5:
+                break
+        time.sleep(0.5)
+
+        results = [(a, m) for a, m in client.targets_since() if STATE_NAMES[m.state] != "idle"]
+        stamps = {}
+        for line in stamps_file.read_text().splitlines():
+            s, i = line.split(",")
+            stamps[int(s)] = int(i)
+        lat = [latency_ms(a, m) for a, m in results]
+        print("\n[demo] summary")
+        print(f"  frames published  {len(stamps)} ({args.rate:g} Hz, {args.duration:g} s)")
+        if results:
+            span = (results[-1][0] - results[0][0]) / 1e9
+            print(f"  results           {len(results)} ({(len(results) - 1) / max(span, 1e-9):.1f} Hz delivered)")
+            print(f"  latency           median {statistics.median(lat):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms "
+                  f"(image stamp -> TrackedTarget received)")
+            ious = [_iou((m.x, m.y, m.width, m.height), gt[stamps[stamp_to_ns(m.header.stamp)]])
+                    for _, m in results if stamp_to_ns(m.header.stamp) in stamps]
+            if ious:
+                print(f"  mean IoU vs GT    {np.mean(ious):.3f} over {len(ious)} results")
+        else:
+            print("  no results")
+            code = 1
+        d = client.diagnostics
+        print(f"  node diagnostics  dropped={d.get('frames_dropped')} refused={d.get('frames_refused')} "
+              f"backend={d.get('backend')} model={d.get('model')}")
+        if args.video:
+            print(f"  video             {args.video} ({frames_written[0]} frames)")
+    except KeyboardInterrupt:
+        code = 130
+    except RuntimeError as e:
+        print(f"[demo] {e}", file=sys.stderr)
+        code = 1
+    finally:
+        if replay is not None:
+            replay.stop()
+        rc = node.stop()
+        print(f"  tracker_node stopped with SIGINT, exit code {rc}", flush=True)
+        client.close()
+        rclpy.try_shutdown()
+        with video_lock:
+            if writer[0] is not None:
+                writer[0].release()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

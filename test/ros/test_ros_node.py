@@ -1,0 +1,245 @@
+"""tracker_node end to end: the colcon-installed node in its own process, frames of real sequences
+from ../shared/data/sequences published at 30 Hz by the replay publisher (another process), results
+collected by a client node in this process. All DDS traffic stays on loopback (conftest.py).
+
+Model: the node's default fcot_lite if it builds here, else opencv_csrt (see conftest.test_model).
+"""
+import statistics
+import time
+
+import numpy as np
+import pytest
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import Image
+
+from ros_helpers import new_domain_id, sequence
+from fcot_ros.msg import TrackedTarget
+from fcot_ros.ros.client import latency_ms
+from fcot_ros.ros.image_conversion import fill_image
+from fcot_ros.ros.replay import read_groundtruth
+from fcot_ros.ros.stats import stamp_to_ns
+
+# Mean IoU over the frames the node tracked, otb_Car4 frames 1-240 at 30 Hz, init on frame 1 by stamp.
+# Measured here (2-core CPU, 3 runs each): opencv_csrt 0.80-0.83; fcot_lite see docs/ros.md.
+# The bound leaves room for frames dropped under load.
+MIN_MEAN_IOU = {"opencv_csrt": 0.6, "fcot_lite": 0.5}
+STARTUP_S = 120.0   # node start-up: imports, model build, warm-up (slow on a busy 2-core machine)
+
+
+def read_stamp_log(path):
+    """stamp_ns -> frame index, in publication order."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            s, i = line.split(",")
+            out[int(s)] = int(i)
+    return out
+
+
+def wait_for(cond, timeout, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    union = aw * ah + bw * bh - inter
+    return inter / union if union > 0 else 0.0
+
+
+def start_node(procs, client_factory, model, **params):
+    domain = new_domain_id()
+    node = procs.node(domain, model=model, **params)
+    client = client_factory(domain)
+    assert client.wait_for_service(STARTUP_S), f"tracker_node did not come up:\n{node.log()}"
+    assert node.wait_log("ready:", STARTUP_S), node.log()
+    return domain, node, client
+
+
+def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
+    msg = Image()
+    msg.header.frame_id = frame_id
+    if stamp_ns is None:
+        stamp_ns = time.time_ns()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    return fill_image(msg, img, encoding)
+
+
+def init_on_first_frame(client, node, stamps_file, box):
+    """track/init with frame 1's stamp as soon as the node holds that frame; returns the stamp."""
+    assert wait_for(lambda: stamps_file.exists() and stamps_file.read_text().strip(), 30), "replay did not start"
+    first_stamp = next(iter(read_stamp_log(stamps_file)))
+    assert wait_for(lambda: int(client.diagnostics.get("frames_received", 0)) > 0, 30), node.log()
+    resp = client.init(box, stamp_ns=first_stamp, timeout=STARTUP_S)
+    assert resp.success, resp.message
+    assert f"{first_stamp // 10**9}.{first_stamp % 10**9:09d}" in resp.message
+    return first_stamp
+
+
+def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
+    """Stamps of TrackedTarget match published frames, boxes follow the ground truth, latency is
+    bounded, the debug image and /diagnostics are published, SIGINT stops the node cleanly."""
+    seq = sequence("otb_Car4")
+    gt = read_groundtruth(seq)
+    n_frames = 240
+    domain, node, client = start_node(procs, ros_client, test_model)
+    debug_images = []
+    client.create_subscription(Image, "track/debug_image", debug_images.append,
+                               QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+    stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
+    replay = procs.replay(domain, seq, max_frames=n_frames, rate=30, stamp_log=stamps_file, wait_file=go)
+
+    # init on frame 1 by its stamp, as an operator who drew the box on that frame would; the replay
+    # holds the other frames back until the (possibly slow) initialisation is done
+    first_stamp = init_on_first_frame(client, node, stamps_file, gt[0])
+    go.touch()
+
+    assert wait_for(lambda: not replay.alive(), 60), "replay did not finish"
+    time.sleep(1.0)                 # the last frame's result
+    stamps = read_stamp_log(stamps_file)
+    assert len(stamps) == n_frames, replay.log()
+    got = client.targets_since()
+    tracked = [(a, m) for a, m in got if m.state != TrackedTarget.IDLE]
+    print(f"\nmodel={test_model}: {len(tracked)} results for {n_frames} frames")
+
+    # every result carries the header of a published frame; in order; one result per frame at most
+    ns = [stamp_to_ns(m.header.stamp) for _, m in tracked]
+    assert all(s in stamps for s in ns), "a TrackedTarget stamp matches no published frame"
+    assert all(m.header.frame_id == "camera" for _, m in tracked)
+    assert ns == sorted(ns) and len(set(ns)) == len(ns)
+    assert ns[0] > first_stamp, "the init frame itself is not re-published"
+    # the tracker keeps up with a good share of a 30 Hz stream (fcot_lite ~10-20 FPS on 2 cores)
+    assert len(tracked) >= 0.2 * n_frames, f"only {len(tracked)} results:\n{node.log()[-2000:]}"
+
+    ious = [iou((m.x, m.y, m.width, m.height), gt[stamps[stamp_to_ns(m.header.stamp)]])
+            for _, m in tracked]
+    mean_iou = float(np.mean(ious))
+    lat = [latency_ms(a, m) for a, m in tracked]
+    print(f"mean IoU {mean_iou:.3f}; latency median {statistics.median(lat):.1f} ms, "
+          f"p99 {np.percentile(lat, 99):.1f} ms")
+    assert mean_iou >= MIN_MEAN_IOU[test_model], f"mean IoU {mean_iou:.3f}"
+    assert all(0.0 <= m.confidence <= 10.0 for _, m in tracked)
+    # latest-frame policy: a result is never older than a few tracking steps
+    assert np.percentile(lat, 99) < 1000.0, f"p99 latency {np.percentile(lat, 99):.0f} ms"
+
+    # overlay: published because this client subscribes, same size as the input
+    assert debug_images, "no track/debug_image while subscribed"
+    assert (debug_images[-1].width, debug_images[-1].height) == (360, 240)
+    assert debug_images[-1].encoding == "bgr8"
+
+    # diagnostics describe the run
+    assert wait_for(lambda: client.diagnostics.get("frames_tracked", "0") != "0", 5)
+    d = client.diagnostics
+    assert d["backend"] and d["model"] and d["state"] in ("tracking", "uncertain", "lost")
+    assert int(d["frames_received"]) >= 0.9 * n_frames
+    assert int(d["frames_tracked"]) == len(tracked)
+
+    resp = client.stop()
+    assert resp.success, resp.message
+    assert wait_for(lambda: client.targets_since()[-1][1].state == TrackedTarget.IDLE, 5)
+    assert node.stop() == 0, f"unclean exit after SIGINT:\n{node.log()[-2000:]}"
+
+
+def test_slow_tracker_drops_frames_instead_of_lagging(procs, ros_client, test_model, tmp_path):
+    """A tracker slower than the camera (each step padded by 200 ms): stale frames are dropped and
+    counted, latency stays at about one step instead of growing with a queue."""
+    seq = sequence("vot_car1")
+    gt = read_groundtruth(seq)
+    domain, node, client = start_node(procs, ros_client, test_model, simulated_delay_ms=200.0)
+    stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
+    replay = procs.replay(domain, seq, max_frames=60, rate=30, duration=8, loop="pingpong",
+                          stamp_log=stamps_file, wait_file=go)
+    init_on_first_frame(client, node, stamps_file, gt[0])
+    go.touch()
+    assert wait_for(lambda: not replay.alive(), 60)
+    time.sleep(1.0)
+    got = [(a, m) for a, m in client.targets_since() if m.state != TrackedTarget.IDLE]
+    published = len(read_stamp_log(stamps_file)) - 1      # the init frame is not tracked
+    lat = np.array([latency_ms(a, m) for a, m in got])
+    print(f"\n{len(got)} results of {published} frames; latency median {np.median(lat):.0f} ms, "
+          f"p99 {np.percentile(lat, 99):.0f} ms, max {lat.max():.0f} ms")
+    assert 5 <= len(got) <= published / 4, "expected ~1 result per 200+ ms step"
+    # wait for a slot (<= one step) + one step + transport; a queue would grow by ~170 ms per result
+    step_ms = float(client.diagnostics["track_step_median_ms"])
+    assert np.percentile(lat, 99) < 2.5 * step_ms + 150, f"p99 {np.percentile(lat, 99):.0f} ms, step {step_ms:.0f} ms"
+    half = len(lat) // 2
+    assert np.median(lat[half:]) < np.median(lat[:half]) + 100, "latency grows over the run"
+    assert wait_for(lambda: int(client.diagnostics.get("frames_dropped", 0)) > published / 2, 5), \
+        client.diagnostics
+    assert node.alive()
+
+
+def test_bad_inputs_are_refused_and_node_keeps_tracking(procs, ros_client, test_model, tmp_path):
+    """Every bad input of the issue is refused (success=false + message, or a logged refusal) and the
+    node is still alive and tracking afterwards."""
+    domain, node, client = start_node(procs, ros_client, test_model)
+    qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
+    pub = client.create_publisher(Image, "image", qos)
+    assert wait_for(lambda: pub.get_subscription_count() > 0, 10)
+
+    # init before any image / stop when idle
+    r = client.init((10, 10, 20, 20))
+    assert not r.success and "no image received" in r.message
+    r = client.stop()
+    assert not r.success and "not tracking" in r.message
+
+    # a bad image of each kind: refused with a log line, and not used for init
+    img = np.zeros((120, 160, 3), np.uint8)
+    bad = image_msg(img)
+    bad.encoding = "yuv422"
+    pub.publish(bad)
+    assert node.wait_log("unsupported encoding 'yuv422'", 10), node.log()
+    bad = image_msg(img)
+    bad.step = 160 * 3 + 8                        # claims padded rows, data is not
+    pub.publish(bad)
+    assert node.wait_log("expected step*height", 10), node.log()
+    bad = image_msg(img)
+    bad.width = 200                               # step smaller than a row
+    pub.publish(bad)
+    assert node.wait_log("smaller than width*channels", 10), node.log()
+    r = client.init((10, 10, 20, 20))
+    assert not r.success and "no image received" in r.message
+    assert wait_for(lambda: client.diagnostics.get("frames_refused") == "3", 5), client.diagnostics
+
+    # a real stream
+    seq = sequence("otb_Crossing")
+    gt = read_groundtruth(seq)
+    stamps_file = tmp_path / "stamps.csv"
+    replay = procs.replay(domain, seq, rate=30, duration=120, stamp_log=stamps_file)  # stopped below
+    assert wait_for(lambda: stamps_file.exists() and stamps_file.read_text().count("\n") >= 5, 30)
+    time.sleep(0.3)
+    for roi, why in [((300, 100, 100, 50), "not inside"),     # past the right edge of 360x240
+                     ((10, 200, 30, 60), "not inside"),       # past the bottom
+                     ((10, 10, 0, 30), "zero size"),
+                     ((10, 10, 30, 0), "zero size"),
+                     ((400, 300, 10, 10), "not inside")]:
+        r = client.init_raw(*roi)
+        assert not r.success and why in r.message, (roi, r.message)
+    r = client.init(gt[0], stamp_ns=12345)                    # a stamp that is not in the buffer
+    assert not r.success and "no image with stamp" in r.message and "buffer" in r.message, r.message
+    assert node.alive()
+    assert not [m for _, m in client.targets_since() if m.state != TrackedTarget.IDLE], \
+        "results published while no init succeeded"
+
+    # bad frames in the middle of a tracked stream are refused, tracking goes on
+    r = client.init(gt[0], timeout=STARTUP_S)           # on the latest frame: close to frame 1
+    assert r.success, r.message
+    n0 = client.count()
+    bad = image_msg(img)
+    bad.encoding = "32FC1"
+    pub.publish(bad)
+    assert node.wait_log("unsupported encoding '32FC1'", 10)
+    assert client.wait_for_targets(n0 + 5, 60), "no tracking after the refusals"
+    assert node.alive()
+    replay.stop()
+    r = client.stop()
+    assert r.success, r.message
+    assert node.stop() == 0
