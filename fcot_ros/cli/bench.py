@@ -1,0 +1,72 @@
+"""``fcot bench``: OPE on every sequence in a folder for FCOT and the OpenCV baselines side by side;
+prints accuracy (AUC, precision@20, normalised precision), speed (FPS of the whole tracking step,
+median ms per stage) and peak memory per tracker configuration, then a per-sequence table."""
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+from pathlib import Path
+
+from fcot_ros.errors import FCOTError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench", help="benchmark trackers side by side on a folder of sequences",
+        description="Each tracker configuration runs in its own process, one after the other.")
+    p.add_argument("--sequences", required=True, help="folder of sequence folders (img/ + groundtruth.txt)")
+    p.add_argument("--trackers", default="fcot_lite,opencv_csrt,opencv_kcf", help="comma-separated models")
+    p.add_argument("--backend", default="auto",
+                   help="comma-separated FCOT runtimes; one row per backend (e.g. torch,onnxruntime)")
+    p.add_argument("--preset", default="default", help="FCOT parameter preset")
+    p.add_argument("--weights", default=None, help="FCOT checkpoint")
+    p.add_argument("--names", default=None, help="comma-separated subset of sequence names")
+    p.add_argument("--out", default="results/bench", help="result files, bench.json, report.md and plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from fcot_ros.evaluation.bench import (configurations, per_sequence_table, rows_as_json, run_bench,
+                                           summaries, summary_table)
+    from fcot_ros.evaluation.datasets import load_dataset
+    from fcot_ros.evaluation.plots import plot_curves
+
+    try:
+        names = [n.strip() for n in args.names.split(",") if n.strip()] if args.names else None
+        sequences = load_dataset("folder", args.sequences, names)
+    except (FCOTError, ValueError) as exc:
+        print(f"fcot bench: error: {exc}", file=sys.stderr)
+        return 2
+    trackers = [t.strip() for t in args.trackers.split(",") if t.strip()]
+    backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    specs = configurations(trackers, backends, args.preset, args.weights)
+    out = Path(args.out)
+    print(f"bench: {len(sequences)} sequences, {sum(len(s) for s in sequences)} frames; "
+          f"{len(specs)} configurations, run one after the other", file=sys.stderr)
+    rows = run_bench(specs, sequences, args.sequences, out, quiet=args.quiet)
+
+    machine = (f"{platform.node() or 'this machine'}: {platform.processor() or platform.machine()}, "
+               f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
+    command = "fcot bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
+        if len(sys.argv) > 1 and sys.argv[1] == "bench" else ""
+    table = summary_table(rows)
+    per_seq = per_sequence_table(rows, sequences)
+    print("\n".join(table))
+    print()
+    print("\n".join(per_seq))
+    plots = plot_curves(summaries(rows), out, title=f"{len(sequences)} sequences") if summaries(rows) else []
+    stamp = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    report = ["# fcot bench", "", f"{stamp}, {machine}.", ""]
+    if command:
+        report += ["```", command, "```", ""]
+    report += table + ["", "Per sequence (success AUC / FPS):", ""] + per_seq + [""]
+    report += [f"![{p.stem}]({p.name})" for p in plots if p.suffix == ".png"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text("\n".join(report) + "\n")
+    (out / "bench.json").write_text(json.dumps({"machine": machine, "time": stamp, "command": command,
+                                                "rows": rows_as_json(rows)}, indent=1))
+    print(f"\nreport: {out / 'report.md'}", file=sys.stderr)
+    return 1 if any(r.worker.get("error") for r in rows) else 0
