@@ -4,6 +4,7 @@ collected by a client node in this process. All DDS traffic stays on loopback (c
 
 Model: the node's default fcot_lite if it builds here, else opencv_csrt (see conftest.test_model).
 """
+import array
 import statistics
 import time
 
@@ -20,9 +21,10 @@ from fcot_ros.ros.replay import read_groundtruth
 from fcot_ros.ros.stats import stamp_to_ns
 
 # Mean IoU over the frames the node tracked, otb_Car4 frames 1-240 at 30 Hz, init on frame 1 by stamp.
-# Measured here (2-core CPU, 3 runs each): opencv_csrt 0.80-0.83; fcot_lite see docs/ros.md.
-# The bound leaves room for frames dropped under load.
-MIN_MEAN_IOU = {"opencv_csrt": 0.6, "fcot_lite": 0.5}
+# Measured here (2-core CPU shared with other test runs, load 5-7): opencv_csrt 0.61-0.87 over 5 runs
+# (it loses the car for a while in some runs when frames are dropped); fcot_lite: see docs/ros.md.
+# The bounds leave room for frames dropped under load.
+MIN_MEAN_IOU = {"opencv_csrt": 0.45, "fcot_lite": 0.5}
 STARTUP_S = 120.0   # node start-up: imports, model build, warm-up (slow on a busy 2-core machine)
 
 
@@ -55,9 +57,9 @@ def iou(a, b):
     return inter / union if union > 0 else 0.0
 
 
-def start_node(procs, client_factory, model, **params):
+def start_node(procs, client_factory, model, name="node", **params):
     domain = new_domain_id()
-    node = procs.node(domain, model=model, **params)
+    node = procs.node(domain, name=name, model=model, **params)
     client = client_factory(domain)
     assert client.wait_for_service(STARTUP_S), f"tracker_node did not come up:\n{node.log()}"
     assert node.wait_log("ready:", STARTUP_S), node.log()
@@ -235,11 +237,64 @@ def test_bad_inputs_are_refused_and_node_keeps_tracking(procs, ros_client, test_
     n0 = client.count()
     bad = image_msg(img)
     bad.encoding = "32FC1"
-    pub.publish(bad)
-    assert node.wait_log("unsupported encoding '32FC1'", 10)
+    for _ in range(20):     # the node keeps only the newest frame: the replay's may overwrite this one
+        pub.publish(bad)
+        if node.wait_log("unsupported encoding '32FC1'", 0.5):
+            break
+    assert node.wait_log("unsupported encoding '32FC1'", 1), node.log()[-2000:]
     assert client.wait_for_targets(n0 + 5, 60), "no tracking after the refusals"
     assert node.alive()
     replay.stop()
     r = client.stop()
     assert r.success, r.message
     assert node.stop() == 0
+
+
+def test_compressed_transport_and_color_encodings(procs, ros_client, test_model):
+    """image_transport=compressed subscribes <image>/compressed and tracks JPEG frames; raw rgb8 /
+    mono8 / bgra8 frames are accepted by a raw node (none refused)."""
+    import cv2
+    from sensor_msgs.msg import CompressedImage
+
+    from fcot_ros.ros.replay import list_frames
+    seq = sequence("otb_Crossing")
+    gt = read_groundtruth(seq)
+    frames = [cv2.imread(str(f)) for f in list_frames(seq)[:40]]
+    domain, node, client = start_node(procs, ros_client, test_model, image_transport="compressed",
+                                      warmup=False)
+    assert "image=/image/compressed (compressed" in node.log()
+    pub = client.create_publisher(CompressedImage, "image/compressed",
+                                  QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+    assert wait_for(lambda: pub.get_subscription_count() > 0, 10)
+
+    def send(img):
+        msg = CompressedImage(format="jpeg")
+        msg.header.frame_id = "camera"
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(time.time_ns(), 1_000_000_000)
+        msg.data = array.array("B", cv2.imencode(".jpg", img)[1].tobytes())
+        pub.publish(msg)
+
+    # discovery is complete on both sides only once a frame got through: resend until one did
+    assert wait_for(lambda: send(frames[0]) or int(client.diagnostics.get("frames_received", 0)) > 0,
+                    15, step=0.3), node.log()
+    r = client.init(gt[0], timeout=STARTUP_S)
+    assert r.success, r.message
+    for img in frames[1:]:
+        send(img)
+        time.sleep(1 / 15)
+    assert client.wait_for_targets(3, 30), node.log()[-2000:]
+    assert node.stop() == 0
+
+    # a raw node takes rgb8 / mono8 / bgra8 frames without refusing any
+    domain, node, client = start_node(procs, ros_client, test_model, warmup=False, name="raw")
+    pub = client.create_publisher(Image, "image", QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+    assert wait_for(lambda: pub.get_subscription_count() > 0, 10)
+    for k, (enc, conv) in enumerate((("rgb8", cv2.COLOR_BGR2RGB), ("mono8", cv2.COLOR_BGR2GRAY),
+                                     ("bgra8", cv2.COLOR_BGR2BGRA)), 1):
+        msg = image_msg(cv2.cvtColor(frames[0], conv), enc)
+        assert wait_for(lambda: pub.publish(msg) or int(client.diagnostics.get("frames_received", 0)) >= k,
+                        15, step=0.5), (enc, client.diagnostics)
+    assert client.diagnostics["frames_refused"] == "0"
+    assert "refused image" not in node.log()
+    r = client.init(gt[0], timeout=STARTUP_S)             # on the bgra8 frame
+    assert r.success, r.message

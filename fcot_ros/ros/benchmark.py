@@ -1,0 +1,184 @@
+"""Measure tracker_node end to end: a 30 Hz 640x480 stream in, TrackedTarget out.
+
+    python -m fcot_ros.ros.benchmark --model fcot_lite --duration 60 --out out/bench
+    python -m fcot_ros.ros.benchmark --duration 600 --out out/soak      # 10-minute memory run
+
+Processes as on a robot: tracker_node, the replay publisher and this client are three processes;
+all DDS traffic stays on loopback. Reports
+  - end-to-end latency: image header stamp (set by the publisher when it publishes) -> TrackedTarget
+    received here (median, p99, max),
+  - delivered rate (TrackedTarget per second) against the published rate,
+  - frames dropped by the node's latest-frame policy (from its /diagnostics),
+  - the node's resident memory: sampled every second (VmRSS) and its peak (VmHWM), with the slope of a
+    straight line through the samples after the first minute (MB/min) to show whether it stays flat.
+Writes summary.json and rss.csv (t_s, rss_mb) under --out.
+
+--shm-segment-kb sets the shared-memory segment of a generated loopback-only Fast DDS profile for all
+three processes (default: the shipped config/fastdds_localhost.xml, 16 MiB); 512 = Fast DDS's default,
+to see what the default does to 640x480 images.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _status_kb(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _profile_with_segment(path: Path, segment_kb: int) -> Path:
+    from fcot_ros.ros.rosenv import PROFILE_NAME, config_dir
+    text = (config_dir() / PROFILE_NAME).read_text()
+    text = text.replace("<segment_size>16777216</segment_size>",
+                        f"<segment_size>{segment_kb * 1024}</segment_size>")
+    path.write_text(text)
+    return path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="fcot_lite")
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--frames", default="", help="frames folder; default: generated 640x480 clip")
+    ap.add_argument("--size", default="640x480")
+    ap.add_argument("--rate", type=float, default=30.0)
+    ap.add_argument("--duration", type=float, default=60.0, help="seconds of streaming after init")
+    ap.add_argument("--out", default="out/bench")
+    ap.add_argument("--shm-segment-kb", type=int, default=0)
+    ap.add_argument("--no-init", action="store_true",
+                    help="do not track: measure only delivery of images to the node (its image rate)")
+    ap.add_argument("--domain-id", type=int, default=0)
+    args = ap.parse_args(argv)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from fcot_ros.ros.rosenv import check_safe_env, localhost_env, use_localhost_env
+    domain = args.domain_id or 10 + os.getpid() % 90
+    use_localhost_env(domain)
+    if args.shm_segment_kb:
+        os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(
+            _profile_with_segment(out / "fastdds_profile.xml", args.shm_segment_kb))
+    check_safe_env()
+    env = dict(os.environ)
+
+    import rclpy
+
+    from fcot_ros.ros.client import TrackClient, latency_ms
+    from fcot_ros.ros.launcher import ManagedProcess, node_args, replay_args
+    from fcot_ros.ros.replay import read_groundtruth
+    from fcot_ros.ros.synthetic import write_clip
+
+    clip = Path(args.frames) if args.frames else out / "clip"
+    if not args.frames and not (clip / "groundtruth.txt").is_file():
+        w, h = (int(v) for v in args.size.split("x"))
+        write_clip(clip, n_frames=300, size=(w, h))
+    gt = read_groundtruth(clip)
+    stamps_file, go = out / "stamps.csv", out / "go"
+    go.unlink(missing_ok=True)
+
+    node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, out / "node.log")
+    replay = None
+    rclpy.init(domain_id=domain)
+    client = TrackClient(name="fcot_bench")
+    rss = []
+    try:
+        if not client.wait_for_service(300) or not node.wait_log("ready:", 300):
+            raise RuntimeError(f"tracker_node did not start:\n{node.log()[-3000:]}")
+        rss_idle_mb = _status_kb(node.pid, "VmRSS") / 1024
+        replay = ManagedProcess(replay_args(clip, rate=args.rate, size=args.size, loop="pingpong",
+                                            duration=args.duration + 3600, stamp_log=stamps_file,
+                                            wait_file=go), env, out / "replay.log")
+        while not (stamps_file.exists() and stamps_file.read_text().strip()):
+            if not replay.alive():
+                raise RuntimeError(replay.log())
+            time.sleep(0.1)
+        first = int(stamps_file.read_text().split(",")[0])
+        t_wait = time.monotonic()
+        while int(client.diagnostics.get("frames_received", 0)) == 0:
+            if time.monotonic() - t_wait > 30:
+                raise RuntimeError("the node received no image")
+            time.sleep(0.1)
+        if not args.no_init:
+            resp = client.init(gt[0], stamp_ns=first, timeout=300)
+            if not resp.success:
+                raise RuntimeError(resp.message)
+        go.touch()
+        t0 = time.monotonic()
+        n0 = client.count()
+        diag_start = dict(client.diagnostics)
+        print(f"streaming {args.size} at {args.rate:g} Hz for {args.duration:g} s (model {args.model})", flush=True)
+        next_sample = t0
+        while time.monotonic() - t0 < args.duration:
+            if not node.alive():
+                raise RuntimeError(f"tracker_node died:\n{node.log()[-3000:]}")
+            now = time.monotonic()
+            if now >= next_sample:
+                rss.append((now - t0, _status_kb(node.pid, "VmRSS") / 1024))
+                next_sample += 1.0
+                if len(rss) % 60 == 0:
+                    d = client.diagnostics
+                    print(f"  t={now - t0:.0f}s rss={rss[-1][1]:.0f} MB out={d.get('tracked_rate_hz')} Hz "
+                          f"latency med={d.get('latency_median_ms')} ms", flush=True)
+            time.sleep(0.05)
+        t_end = time.monotonic()
+        peak_mb = _status_kb(node.pid, "VmHWM") / 1024
+        diag = dict(client.diagnostics)
+        replay.stop()
+        results = client.targets_since(n0)
+        lat = np.array([latency_ms(a, m) for a, m in results]) if results else np.array([np.nan])
+        published = len(stamps_file.read_text().splitlines())
+        r = np.array(rss)
+        late = r[r[:, 0] >= min(60.0, args.duration / 2)]
+        slope = float(np.polyfit(late[:, 0] / 60.0, late[:, 1], 1)[0]) if len(late) > 2 else float("nan")
+        summary = {
+            "model": diag.get("model"), "backend": diag.get("backend"),
+            "size": args.size, "rate_hz": args.rate, "duration_s": round(t_end - t0, 1),
+            "shm_segment_kb": args.shm_segment_kb or 16384,
+            "frames_published": published,
+            "node_image_rate_hz": float(diag.get("image_rate_hz", "nan")),
+            "frames_received_by_node": int(diag.get("frames_received", 0)) - int(diag_start.get("frames_received", 0)),
+            "results": len(results),
+            "delivered_rate_hz": round(len(results) / (t_end - t0), 2),
+            "latency_median_ms": round(float(np.median(lat)), 1),
+            "latency_p99_ms": round(float(np.percentile(lat, 99)), 1),
+            "latency_max_ms": round(float(np.max(lat)), 1),
+            "track_step_median_ms": float(diag.get("track_step_median_ms", "nan")),
+            "frames_dropped": int(diag.get("frames_dropped", 0)),
+            "node_rss_idle_mb": round(rss_idle_mb, 1),
+            "node_rss_first_mb": round(float(r[0, 1]), 1),
+            "node_rss_last_mb": round(float(r[-1, 1]), 1),
+            "node_rss_max_sampled_mb": round(float(r[:, 1].max()), 1),
+            "node_peak_rss_mb": round(peak_mb, 1),
+            "rss_slope_mb_per_min_after_1min": round(slope, 3),
+            "cpu_count": os.cpu_count(),
+            "loadavg_at_end": os.getloadavg(),
+        }
+        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        with open(out / "rss.csv", "w") as f:
+            f.write("t_s,rss_mb\n")
+            f.writelines(f"{t:.1f},{m:.1f}\n" for t, m in rss)
+        print(json.dumps(summary, indent=1))
+        code = 0
+    except RuntimeError as e:
+        print(f"benchmark failed: {e}", file=sys.stderr)
+        code = 1
+    finally:
+        if replay is not None:
+            replay.stop()
+        node.stop()
+        client.close()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
