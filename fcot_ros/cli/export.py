@@ -1,0 +1,90 @@
+"""``fcot export``: the feature network as ONNX graphs (features + init) or TensorRT engines.
+
+    fcot export --model fcot_lite --format onnx --out exports/
+    fcot export --model fcot_r50 --weights fcot.pth --format tensorrt --fp16 --out exports/
+
+ONNX: ``<out>/<model>_features.onnx`` and ``<out>/<model>_init.onnx`` (names, shapes and metadata:
+docs/runtimes.md). TensorRT (needs a CUDA GPU and the tensorrt package): the two ONNX files plus
+``<out>/<model>_{features,init}_{fp16,fp32}.engine``.
+"""
+import sys
+from pathlib import Path
+
+from fcot_ros.errors import FCOTError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("export", help="export the feature network to ONNX or TensorRT",
+                              description="Export the frozen feature network (backbone, decoder, heads and "
+                                          "the feature parts of the initializers) for the fixed crop size.")
+    p.add_argument("--model", default="fcot_lite", choices=("fcot_lite", "fcot_r50"))
+    p.add_argument("--weights", default=None, help="checkpoint (ours or the authors' fcot.pth); "
+                                                   "fcot_lite defaults to its built-in weights")
+    p.add_argument("--random-weights", action="store_true",
+                   help="fcot_r50 only: export a randomly initialised network (for testing the toolchain)")
+    p.add_argument("--format", default="onnx", choices=("onnx", "tensorrt"))
+    p.add_argument("--fp16", action="store_true", help="TensorRT: build an FP16 engine (default FP32)")
+    p.add_argument("--workspace-mb", type=int, default=None, help="TensorRT builder workspace (MiB, default 1024)")
+    p.add_argument("--out", default="exports", help="output folder")
+    p.set_defaults(func=run)
+
+
+def _load(args):
+    if args.model == "fcot_r50" and args.weights is None and args.random_weights:
+        from fcot_ros.target_model.fcot_model import build_model
+        return build_model("fcot_r50", imagenet_backbone=False).eval()
+    from fcot_ros.tracker.factory import load_model
+    return load_model(args.model, args.weights)
+
+
+def _describe(path) -> str:
+    import onnx
+    model = onnx.load(str(path), load_external_data=False)
+
+    def dims(value):
+        return "(" + ", ".join(d.dim_param or str(d.dim_value) for d in value.type.tensor_type.shape.dim) + ")"
+    ins = ", ".join(f"{v.name} {dims(v)}" for v in model.graph.input)
+    outs = ", ".join(f"{v.name} {dims(v)}" for v in model.graph.output)
+    return f"  inputs:  {ins}\n  outputs: {outs}"
+
+
+def run(args) -> int:
+    try:
+        net = _load(args)
+    except FCOTError as exc:
+        print(f"fcot export: error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    from fcot_ros.runtime.export import export_onnx, read_metadata
+    try:
+        paths = export_onnx(net.features, out, args.model, weights=args.weights)
+    except Exception as exc:
+        print(f"fcot export: ONNX export failed: {exc}", file=sys.stderr)
+        return 1
+    for graph, path in paths.items():
+        meta = read_metadata(path)
+        print(f"{path}  ({path.stat().st_size / 2**20:.1f} MiB, opset {meta['opset']}, "
+              f"weights sha256 {meta['weights_sha256'][:16]}…, onnx.checker: ok)")
+        print(_describe(path))
+    if args.format == "onnx":
+        return 0
+
+    import torch
+    from fcot_ros.runtime.tensorrt_runtime import build_engine, tensorrt_available
+    if not tensorrt_available():
+        print("fcot export: error: --format tensorrt needs a CUDA GPU and the tensorrt package "
+              f"(CUDA available: {torch.cuda.is_available()}); the ONNX files above were written",
+              file=sys.stderr)
+        return 2
+    precision = "fp16" if args.fp16 else "fp32"
+    for graph, onnx_path in paths.items():
+        engine = out / f"{args.model}_{graph}_{precision}.engine"
+        try:
+            build_engine(onnx_path, engine, fp16=args.fp16, workspace_mb=args.workspace_mb or 1024,
+                         crop_size=int(net.config.crop_size))
+        except Exception as exc:
+            print(f"fcot export: TensorRT build of {onnx_path} failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"{engine}  ({engine.stat().st_size / 2**20:.1f} MiB, TensorRT {precision}, "
+              f"GPU {torch.cuda.get_device_name()})")
+    return 0

@@ -1,0 +1,325 @@
+"""Runtimes of the feature network: ONNX export (both models, both graphs), ONNX Runtime equivalence with
+PyTorch, the export cache (corrupt entries are re-exported), backend selection and fallbacks, the whole
+tracker with ONNX Runtime vs PyTorch on a real sequence, and TensorRT (skipped without CUDA + tensorrt).
+
+Tolerances (measured on the 2-core CPU, torch 2.13 / onnxruntime 1.31, opset 17):
+  graph outputs, max |ORT - torch|: fcot_lite <= 5.5e-6 (reg, values up to ~5), fcot_r50 (random init)
+  <= 2.1e-6; asserted: max abs diff <= 1e-4 * max(1, max |torch|).
+  tracker boxes over otb_Crossing frames 2-40: max 0.80 px, mean 0.17 px per coordinate;
+  asserted: <= 2 px per coordinate and IoU >= 0.97 on every frame of the first 20.
+"""
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from fcot_ros.errors import BackendError  # noqa: E402
+from fcot_ros.runtime import engine_cache  # noqa: E402
+from fcot_ros.runtime.export import (FEATURES_OUTPUTS, INIT_OUTPUTS, OPSET, cached_onnx,  # noqa: E402
+                                     example_inputs, export_onnx, read_metadata, state_dict_sha256)
+from fcot_ros.runtime.onnx_runtime import OnnxRuntime, crops_to_numpy, physical_cores  # noqa: E402
+from fcot_ros.runtime.tensorrt_runtime import tensorrt_available  # noqa: E402
+from fcot_ros.target_model.fcot_model import build_model  # noqa: E402
+from fcot_ros.tracker.factory import build_runtime  # noqa: E402
+
+TRACK_FRAMES = 20
+BOX_TOL_PX = 2.0
+
+
+def _rel_err(out, ref):
+    ref = ref.detach().cpu().numpy() if isinstance(ref, torch.Tensor) else ref
+    out = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else out
+    assert out.shape == ref.shape
+    return float(np.abs(out - ref).max()) / max(1.0, float(np.abs(ref).max()))
+
+
+def _iou(a, b):
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _crops_uint8(n, size, seed):
+    rng = np.random.default_rng(seed)
+    # smooth-ish content (a real crop is not white noise): upsampled random blocks
+    small = rng.integers(0, 256, size=(n, size // 8, size // 8, 3), dtype=np.uint8)
+    return np.ascontiguousarray(small.repeat(8, axis=1).repeat(8, axis=2))
+
+
+@pytest.fixture(scope="module")
+def lite():
+    return build_model("fcot_lite").eval()
+
+
+@pytest.fixture(scope="module")
+def lite_cache(lite, tmp_path_factory):
+    """A cache folder holding fcot_lite's graphs (exported once for the module)."""
+    root = tmp_path_factory.mktemp("fcot_cache")
+    cached_onnx(lite.features, "fcot_lite", cache_dir=root)
+    return root
+
+
+# ----------------------------------------------------------------------------------------- export + ORT
+def _check_equivalence(features, paths, crop_size):
+    for graph, path in paths.items():
+        onnx.checker.check_model(str(path), full_check=True)
+        meta = read_metadata(path)
+        assert meta["graph"] == graph and int(meta["opset"]) == OPSET and int(meta["crop_size"]) == crop_size
+        assert meta["torch_version"] == torch.__version__ and meta["onnx_version"] == onnx.__version__
+        assert len(meta["weights_sha256"]) == 64
+    rt = OnnxRuntime(paths)
+    crops = _crops_uint8(3, crop_size, seed=1)
+    _, boxes = example_inputs(crop_size, 3, seed=2)
+    x = torch.from_numpy(crops_to_numpy(crops))
+    with torch.no_grad():
+        ref_feat = features(x[:1])
+        ref_init = features.forward_init(x, boxes)
+    out_feat = rt.extract(crops[:1])
+    out_init = rt.extract_init(crops, boxes.numpy())
+    assert len(out_feat) == len(FEATURES_OUTPUTS) and len(out_init) == len(INIT_OUTPUTS)
+    errs = {}
+    for name, o, r in zip(FEATURES_OUTPUTS, out_feat, ref_feat):
+        assert isinstance(o, torch.Tensor) and o.dtype == torch.float32
+        errs["features/" + name] = _rel_err(o, r)
+    for name, o, r in zip(INIT_OUTPUTS, out_init, ref_init):
+        errs["init/" + name] = _rel_err(o, r)
+    # a batch size the init graph was not traced with (dynamic N) and several crops through `extract`
+    out5 = rt.extract_init(_crops_uint8(5, crop_size, 3), example_inputs(crop_size, 5, 4)[1].numpy())
+    assert out5[0].shape[0] == 5 and out5[3].shape[0] == 1
+    assert rt.extract(crops)[0].shape[0] == 3
+    assert max(errs.values()) <= 1e-4, errs
+    return errs
+
+
+def test_cli_export_fcot_lite_and_ort_equivalence(lite, tmp_path, capsys, monkeypatch):
+    import fcot_ros.tracker.factory as factory
+    from fcot_ros.cli.main import main
+    # the very network compared below (fcot_lite's RMG initializer heads are drawn from the global RNG)
+    monkeypatch.setattr(factory, "load_model", lambda model, weights=None: lite)
+    assert main(["export", "--model", "fcot_lite", "--format", "onnx", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "crops (1, 3, 288, 288)" in printed and "boxes (N, 4)" in printed
+    paths = {g: tmp_path / f"fcot_lite_{g}.onnx" for g in ("features", "init")}
+    meta = read_metadata(paths["init"])
+    assert meta["model"] == "fcot_lite" and meta["weights"] == "built-in"
+    assert meta["weights_sha256"] == state_dict_sha256(lite.features)
+    _check_equivalence(lite.features, paths, 288)
+
+
+def test_export_fcot_r50_random_and_ort_equivalence(tmp_path):
+    torch.manual_seed(0)
+    net = build_model("fcot_r50", imagenet_backbone=False).eval()
+    paths = export_onnx(net.features, tmp_path, "fcot_r50")
+    assert not net.features.training and not any(m.training for m in net.features.modules())
+    model = onnx.load(str(paths["init"]), load_external_data=False)
+    assert [i.name for i in model.graph.input] == ["crops", "boxes"]
+    assert [o.name for o in model.graph.output] == list(INIT_OUTPUTS)
+    _check_equivalence(net.features, paths, 288)
+
+
+def test_export_records_checkpoint_hash(lite, tmp_path):
+    ckpt = tmp_path / "w.pth"
+    ckpt.write_bytes(b"not really a checkpoint, only hashed")
+    import hashlib
+    paths = export_onnx(lite.features, tmp_path / "out", "fcot_lite", weights=ckpt, graphs=("features",))
+    meta = read_metadata(paths["features"])
+    assert meta["weights_sha256"] == hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    assert meta["state_dict_sha256"] == state_dict_sha256(lite.features)
+
+
+def test_cli_export_r50_without_weights_is_a_clear_error(capsys):
+    from fcot_ros.cli.main import main
+    assert main(["export", "--model", "fcot_r50", "--format", "onnx", "--out", "/nonexistent"]) == 2
+    assert "needs weights" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------- cache
+def test_cache_hit_does_not_export_again(lite, lite_cache, monkeypatch):
+    import fcot_ros.runtime.export as export_mod
+    monkeypatch.setattr(export_mod, "export_onnx", lambda *a, **k: pytest.fail("re-exported a valid entry"))
+    paths = cached_onnx(lite.features, "fcot_lite", cache_dir=lite_cache)
+    assert all(p.is_file() for p in paths.values())
+
+
+def test_corrupt_cache_is_reexported(lite, lite_cache, tmp_path, caplog):
+    root = tmp_path / "cache"
+    shutil.copytree(lite_cache, root)
+    paths = cached_onnx(lite.features, "fcot_lite", cache_dir=root)
+    good = paths["features"].read_bytes()
+    with open(paths["features"], "r+b") as f:  # truncate: what a crash during a copy leaves
+        f.truncate(len(good) // 2)
+    with caplog.at_level(logging.WARNING, logger="fcot_ros"):
+        paths2 = cached_onnx(lite.features, "fcot_lite", cache_dir=root)
+    assert "corrupt" in caplog.text and "rebuilding" in caplog.text
+    assert paths2["features"] == paths["features"] and paths2["features"].stat().st_size == len(good)
+    rt = OnnxRuntime(paths2)
+    crops = _crops_uint8(1, 288, seed=5)
+    with torch.no_grad():
+        ref = lite.features(torch.from_numpy(crops_to_numpy(crops)))
+    assert max(_rel_err(o, r) for o, r in zip(rt.extract(crops), ref)) <= 1e-4
+
+
+def test_stale_manifest_is_rebuilt(tmp_path):
+    calls = []
+
+    def build(directory):
+        calls.append(directory)
+        (directory / "a.bin").write_bytes(b"v%d" % len(calls))
+
+    d1 = engine_cache.get_or_build("x", {"model": "m", "v": 1}, ["a.bin"], build, tmp_path)
+    engine_cache.get_or_build("x", {"model": "m", "v": 1}, ["a.bin"], build, tmp_path)
+    assert len(calls) == 1
+    manifest = d1 / engine_cache.MANIFEST
+    manifest.write_text(manifest.read_text().replace('"v": 1', '"v": 0'))
+    engine_cache.get_or_build("x", {"model": "m", "v": 1}, ["a.bin"], build, tmp_path)
+    assert len(calls) == 2
+    (d1 / "a.bin").write_bytes(b"edited")
+    assert "corrupt" in engine_cache.validate(d1, {"model": "m", "v": 1}, ["a.bin"])
+
+
+def test_cache_dir_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("FCOT_CACHE_DIR", str(tmp_path))
+    assert engine_cache.cache_root() == tmp_path
+    monkeypatch.delenv("FCOT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert engine_cache.cache_root() == tmp_path / "xdg" / "fcot_ros"
+
+
+# ---------------------------------------------------------------------------------- backend selection
+def test_session_threads(lite_cache, lite):
+    rt = build_runtime("onnxruntime", lite, "cpu", cache_dir=lite_cache)
+    assert rt.name == "onnxruntime"
+    assert 1 <= rt.intra_op_threads <= (os.cpu_count() or 1)
+    assert physical_cores() <= len(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="auto picks a GPU backend on this machine")
+def test_auto_picks_onnxruntime_on_cpu(lite, lite_cache, caplog):
+    with caplog.at_level(logging.INFO, logger="fcot_ros"):
+        rt = build_runtime("auto", lite, "cpu", cache_dir=lite_cache)
+    assert rt.name == "onnxruntime" and rt.requested_backend == "auto"
+    assert "backend auto -> onnxruntime" in caplog.text
+
+
+def test_auto_without_onnxruntime_picks_torch(lite, monkeypatch, caplog):
+    import fcot_ros.tracker.factory as factory
+    monkeypatch.setattr(factory, "_onnxruntime_importable", lambda: False)
+    with caplog.at_level(logging.INFO, logger="fcot_ros"):
+        rt = build_runtime("auto", lite, "cpu")
+    assert rt.name == "torch" and "backend auto -> torch" in caplog.text
+
+
+def test_tensorrt_without_gpu_falls_back_with_warning(lite, lite_cache, caplog):
+    if tensorrt_available():
+        pytest.skip("a CUDA GPU and tensorrt are present")
+    with caplog.at_level(logging.WARNING, logger="fcot_ros"):
+        rt = build_runtime("tensorrt", lite, "cpu", cache_dir=lite_cache)
+    assert rt.name == "onnxruntime" and rt.requested_backend == "tensorrt"
+    assert "backend 'tensorrt' could not be used" in caplog.text and "falling back to 'onnxruntime'" in caplog.text
+    assert "fell back" in rt.backend_note
+
+
+def test_broken_onnx_runtime_falls_back_to_torch(lite, monkeypatch, caplog):
+    import fcot_ros.runtime.onnx_runtime as onnx_runtime
+
+    def broken(*a, **k):
+        raise BackendError("ONNX Runtime could not load features.onnx: simulated")
+    monkeypatch.setattr(onnx_runtime, "onnx_runtime_for", broken)
+    with caplog.at_level(logging.WARNING, logger="fcot_ros"):
+        rt = build_runtime("onnxruntime", lite, "cpu")
+    assert rt.name == "torch" and "simulated" in caplog.text
+
+
+def test_unloadable_cached_graph_is_exported_again(lite, lite_cache, tmp_path, monkeypatch, caplog):
+    """Hashes match but ONNX Runtime cannot load the file (e.g. written by a broken tool): re-export."""
+    import fcot_ros.runtime.onnx_runtime as onnx_runtime
+    root = tmp_path / "cache"
+    shutil.copytree(lite_cache, root)
+    real = onnx_runtime.OnnxRuntime
+    attempts = []
+
+    def flaky(paths, **kw):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise BackendError("simulated load failure")
+        return real(paths, **kw)
+    monkeypatch.setattr(onnx_runtime, "OnnxRuntime", flaky)
+    with caplog.at_level(logging.WARNING, logger="fcot_ros"):
+        rt = onnx_runtime.onnx_runtime_for(lite.features, "fcot_lite", cache_dir=root)
+    assert rt.name == "onnxruntime" and len(attempts) == 2 and "exporting them again" in caplog.text
+
+
+def test_unknown_backend_is_an_error(lite):
+    with pytest.raises(BackendError):
+        build_runtime("openvino", lite, "cpu")
+
+
+# ------------------------------------------------------------------------------ tracker, ORT vs torch
+def _run(tracker, seq, frames):
+    tracker.initialize(seq.image(0), tuple(seq.groundtruth[0]))
+    return np.array([tracker.track(seq.image(i)).box for i in range(1, frames)], dtype=np.float64)
+
+
+def test_tracker_onnxruntime_matches_torch_on_real_sequence(load_sequence, lite_cache, monkeypatch):
+    from fcot_ros import build_tracker
+    seq = load_sequence("otb_Crossing")
+    monkeypatch.setenv("FCOT_CACHE_DIR", str(lite_cache))
+    t_ort = build_tracker(model="fcot_lite", backend="onnxruntime")
+    t_torch = build_tracker(model="fcot_lite", backend="torch")
+    assert t_ort.backend_name == "onnxruntime" and t_torch.backend_name == "torch"
+    boxes_ort = _run(t_ort, seq, TRACK_FRAMES)
+    boxes_torch = _run(t_torch, seq, TRACK_FRAMES)
+    diff = np.abs(boxes_ort - boxes_torch)
+    assert diff.max() <= BOX_TOL_PX, f"max box difference {diff.max():.3f} px"
+    assert min(_iou(a, b) for a, b in zip(boxes_ort, boxes_torch)) >= 0.97
+
+
+# -------------------------------------------------------------------------------------------- TensorRT
+needs_trt = pytest.mark.skipif(not tensorrt_available(), reason="TensorRT tests need a CUDA GPU and tensorrt")
+
+
+@needs_trt
+@pytest.mark.parametrize("precision,tol", [("fp32", 1e-3), ("fp16", 5e-2)])
+def test_tensorrt_engine_equivalence(lite, tmp_path, precision, tol):
+    from fcot_ros.runtime.tensorrt_runtime import tensorrt_runtime_for
+    net = build_model("fcot_lite").eval().cuda()
+    rt = tensorrt_runtime_for(net.features, "fcot_lite", device="cuda", fp16=(precision == "fp16"),
+                              cache_dir=tmp_path)
+    crops = _crops_uint8(3, 288, seed=1)
+    _, boxes = example_inputs(288, 3, seed=2)
+    x = torch.from_numpy(crops_to_numpy(crops)).cuda()
+    with torch.no_grad():
+        ref = net.features(x[:1])
+        ref_init = net.features.forward_init(x, boxes.cuda())
+    out = rt.extract(crops[:1])
+    assert all(o.is_cuda for o in out)  # stays on the GPU for the optimizers
+    assert max(_rel_err(o, r) for o, r in zip(out, ref)) <= tol
+    out_init = rt.extract_init(crops, boxes.numpy())
+    assert max(_rel_err(o, r) for o, r in zip(out_init, ref_init)) <= tol
+    # second construction is a cache hit; a corrupt engine is rebuilt
+    engine = Path(rt.engine_paths["features"])
+    engine.write_bytes(engine.read_bytes()[:1000])
+    rt2 = tensorrt_runtime_for(net.features, "fcot_lite", device="cuda", fp16=(precision == "fp16"),
+                               cache_dir=tmp_path)
+    assert max(_rel_err(o, r) for o, r in zip(rt2.extract(crops[:1]), ref)) <= tol
+
+
+@needs_trt
+def test_tracker_tensorrt_fp16_on_real_sequence(load_sequence, tmp_path, monkeypatch):
+    from fcot_ros import build_tracker
+    seq = load_sequence("otb_Crossing")
+    monkeypatch.setenv("FCOT_CACHE_DIR", str(tmp_path))
+    t_trt = build_tracker(model="fcot_lite", backend="tensorrt", device="cuda")
+    t_torch = build_tracker(model="fcot_lite", backend="torch", device="cuda")
+    assert t_trt.backend_name == "tensorrt"
+    a, b = _run(t_trt, seq, 40), _run(t_torch, seq, 40)
+    assert np.mean([_iou(x, y) for x, y in zip(a, b)]) >= 0.9
