@@ -24,16 +24,6 @@ from pathlib import Path
 import numpy as np
 
 
-def _iou(a, b):
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description="fcot_ros demo: replayed clip -> tracker_node -> results")
     ap.add_argument("--model", default="fcot_lite", help="tracker model (fcot_lite, opencv_csrt, ...)")
@@ -58,6 +48,7 @@ def main(argv=None):
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
+    from fcot_ros.evaluation.boxes import iou
     from fcot_ros.ros.client import STATE_NAMES, TrackClient, latency_ms
     from fcot_ros.ros.image_conversion import image_to_bgr
     from fcot_ros.ros.launcher import ManagedProcess, node_args, replay_args
@@ -167,9 +158,10 @@ def main(argv=None):
             print(f"  results           {len(results)} ({(len(results) - 1) / max(span, 1e-9):.1f} Hz delivered)")
             print(f"  latency           median {statistics.median(lat):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms "
                   f"(image stamp -> TrackedTarget received)")
-            ious = [_iou((m.x, m.y, m.width, m.height), gt[stamps[stamp_to_ns(m.header.stamp)]])
-                    for _, m in results if stamp_to_ns(m.header.stamp) in stamps]
-            if ious:
+            scored = [(m, stamps[stamp_to_ns(m.header.stamp)]) for _, m in results
+                      if stamp_to_ns(m.header.stamp) in stamps]
+            if scored:
+                ious = iou([(m.x, m.y, m.width, m.height) for m, _ in scored], gt[[i for _, i in scored]])
                 print(f"  mean IoU vs GT    {np.mean(ious):.3f} over {len(ious)} results")
         else:
             print("  no results")

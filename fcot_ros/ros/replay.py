@@ -32,15 +32,11 @@ def list_frames(folder) -> list:
 
 def read_groundtruth(folder):
     """(N, 4) float array of x,y,w,h from groundtruth.txt beside the frames (NaN rows allowed), or None."""
+    from fcot_ros.evaluation.datasets.common import read_boxes
     folder = Path(folder)
     for p in (folder / "groundtruth.txt", folder.parent / "groundtruth.txt"):
         if p.is_file():
-            rows = []
-            for line in p.read_text().splitlines():
-                line = line.strip()
-                if line:
-                    rows.append([float(v) for v in line.replace("\t", ",").replace(" ", ",").split(",") if v][:4])
-            return np.asarray(rows, dtype=float)
+            return read_boxes(p)
     return None
 
 

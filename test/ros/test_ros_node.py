@@ -14,6 +14,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
 from ros_helpers import new_domain_id, sequence
+from fcot_ros.evaluation.boxes import iou
 from fcot_ros.msg import TrackedTarget
 from fcot_ros.ros.client import latency_ms
 from fcot_ros.ros.image_conversion import fill_image
@@ -45,16 +46,6 @@ def wait_for(cond, timeout, step=0.05):
             return True
         time.sleep(step)
     return cond()
-
-
-def iou(a, b):
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    union = aw * ah + bw * bh - inter
-    return inter / union if union > 0 else 0.0
 
 
 def start_node(procs, client_factory, model, name="node", **params):
@@ -118,11 +109,15 @@ def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
     assert all(m.header.frame_id == "camera" for _, m in tracked)
     assert ns == sorted(ns) and len(set(ns)) == len(ns)
     assert ns[0] > first_stamp, "the init frame itself is not re-published"
-    # the tracker keeps up with a good share of a 30 Hz stream (fcot_lite ~10-20 FPS on 2 cores)
-    assert len(tracked) >= 0.2 * n_frames, f"only {len(tracked)} results:\n{node.log()[-2000:]}"
+    # the tracking thread stays busy: about one result per tracking step while frames stream in
+    # (8 s at 30 Hz; fcot_lite ~10-20 FPS on 2 cores), never more than one per frame
+    step_ms = float(client.diagnostics.get("track_step_median_ms", "nan"))
+    expected = min(n_frames - 1, 8000.0 / step_ms)
+    assert len(tracked) >= 0.5 * expected, \
+        f"only {len(tracked)} results, step {step_ms:.0f} ms:\n{node.log()[-2000:]}"
 
-    ious = [iou((m.x, m.y, m.width, m.height), gt[stamps[stamp_to_ns(m.header.stamp)]])
-            for _, m in tracked]
+    ious = iou([(m.x, m.y, m.width, m.height) for _, m in tracked],
+               gt[[stamps[stamp_to_ns(m.header.stamp)] for _, m in tracked]])
     mean_iou = float(np.mean(ious))
     lat = [latency_ms(a, m) for a, m in tracked]
     print(f"mean IoU {mean_iou:.3f}; latency median {statistics.median(lat):.1f} ms, "
@@ -155,7 +150,8 @@ def test_slow_tracker_drops_frames_instead_of_lagging(procs, ros_client, test_mo
     counted, latency stays at about one step instead of growing with a queue."""
     seq = sequence("vot_car1")
     gt = read_groundtruth(seq)
-    domain, node, client = start_node(procs, ros_client, test_model, simulated_delay_ms=200.0)
+    domain, node, client = start_node(procs, ros_client, test_model, simulated_delay_ms=200.0,
+                                      warmup=False)
     stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
     replay = procs.replay(domain, seq, max_frames=60, rate=30, duration=8, loop="pingpong",
                           stamp_log=stamps_file, wait_file=go)
@@ -182,7 +178,7 @@ def test_slow_tracker_drops_frames_instead_of_lagging(procs, ros_client, test_mo
 def test_bad_inputs_are_refused_and_node_keeps_tracking(procs, ros_client, test_model, tmp_path):
     """Every bad input of the issue is refused (success=false + message, or a logged refusal) and the
     node is still alive and tracking afterwards."""
-    domain, node, client = start_node(procs, ros_client, test_model)
+    domain, node, client = start_node(procs, ros_client, test_model, warmup=False)
     qos = QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE)
     pub = client.create_publisher(Image, "image", qos)
     assert wait_for(lambda: pub.get_subscription_count() > 0, 10)
