@@ -28,6 +28,17 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def command_line(args) -> str:
+    """The ``fcot bench`` command that reproduces this run (options at their defaults left out)."""
+    parts = ["fcot", "bench", "--sequences", args.sequences, "--trackers", args.trackers]
+    for option, default in (("backend", "auto"), ("preset", "default"), ("weights", None), ("names", None),
+                            ("out", "results/bench")):
+        value = getattr(args, option)
+        if value != default:
+            parts += [f"--{option}", str(value)]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
 def run(args) -> int:
     from fcot_ros.evaluation.bench import (configurations, per_sequence_table, rows_as_json, run_bench,
                                            summaries, summary_table)
@@ -50,8 +61,7 @@ def run(args) -> int:
 
     machine = (f"{platform.node() or 'this machine'}: {platform.processor() or platform.machine()}, "
                f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
-    command = "fcot bench " + " ".join(shlex.quote(a) for a in sys.argv[2:]) \
-        if len(sys.argv) > 1 and sys.argv[1] == "bench" else ""
+    command = command_line(args)
     table = summary_table(rows)
     per_seq = per_sequence_table(rows, sequences)
     print("\n".join(table))

@@ -37,6 +37,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def command_line(args) -> str:
+    """The ``fcot eval`` command that reproduces this run (options at their defaults left out)."""
+    parts = ["fcot", "eval", "--dataset", args.dataset, "--root", args.root, "--trackers", args.trackers]
+    for option, default in (("preset", "default"), ("backend", "auto"), ("weights", None), ("out", "results"),
+                            ("layout", "pytracking"), ("jobs", 1), ("sequences", None), ("topic", None),
+                            ("groundtruth", None), ("polygon", "minmax")):
+        value = getattr(args, option)
+        if value != default:
+            parts += [f"--{option}", str(value)]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
 def _reader_options(args) -> dict:
     if args.dataset == "rosbag":
         return {"topic": args.topic, "groundtruth": args.groundtruth}
@@ -89,7 +101,7 @@ def run(args) -> int:
     report_dir = out / "reports" / args.dataset
     scored = [s for s in scores if s.per_sequence]
     plots = plot_curves({s.tracker: s.summary for s in scored}, report_dir, title=label) if scored else []
-    command = "fcot " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
+    command = command_line(args)
     notes = [] if fmt is None else [f"{label} has no public ground truth after frame 1: upload the zip "
                                    "in submissions/ to the benchmark server for scores."]
     report = write_report(report_dir / "report.md", scores, label, command=command, plots=plots, notes=notes)

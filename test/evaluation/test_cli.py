@@ -40,6 +40,7 @@ def test_eval_writes_results_report_and_plots(tmp_path, short_sequences, capsys)
     report_dir = out / "reports" / "folder"
     report = (report_dir / "report.md").read_text()
     assert "| opencv_kcf |" in report and "success.png" in report
+    assert "fcot eval --dataset folder --root" in report
     for name in ("success.png", "success.svg", "precision.png", "precision.svg"):
         assert (report_dir / name).stat().st_size > 1000
     # second run: everything is already done
