@@ -102,13 +102,20 @@ def _f(value, digits=3) -> str:
     return "-" if value is None or value != value else f"{value:.{digits}f}"
 
 
+def _load(worker: dict) -> str:
+    """1-minute load average of the machine at the start and end of a configuration's run."""
+    start, end = worker.get("load_avg_start"), worker.get("load_avg_end")
+    return "-" if start is None or end is None else f"{start:.1f}-{end:.1f}"
+
+
 def summary_table(rows: List[BenchRow]) -> List[str]:
-    """Markdown lines: per configuration mean AUC, P@20, norm. P, FPS, median stage ms, peak RSS."""
+    """Markdown lines: per configuration mean AUC, P@20, norm. P, FPS, median stage ms, peak RSS and the
+    machine's load average during the run (a load above the core count means the timings contended)."""
     stages = [s for s in STAGE_ORDER if any(s in r.worker.get("stage_ms", {}) for r in rows)]
     stages += sorted({k for r in rows for k in r.worker.get("stage_ms", {})} - set(stages))
     header = ("| tracker | backend | seqs | frames | AUC | P@20px | norm. P | FPS | "
-              + "".join(f"{s} ms | " for s in stages) + "peak RSS MB |")
-    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(stages) + "---:|"]
+              + "".join(f"{s} ms | " for s in stages) + "peak RSS MB | load |")
+    lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(stages) + "---:|---:|"]
     for row in rows:
         backend = row.worker.get("backend", row.spec.backend)
         if row.worker.get("error"):
@@ -117,7 +124,8 @@ def summary_table(rows: List[BenchRow]) -> List[str]:
         s = row.scores.summary
         stage_cells = "".join(f"{_f(row.worker['stage_ms'].get(k), 1)} | " for k in stages)
         lines.append(f"| {row.label} | {backend} | {s.sequences} | {row.frames} | {_f(s.auc)} | {_f(s.precision)} | "
-                     f"{_f(s.norm_precision)} | {_f(row.fps, 1)} | {stage_cells}{_f(row.worker.get('peak_rss_mb'), 0)} |")
+                     f"{_f(s.norm_precision)} | {_f(row.fps, 1)} | {stage_cells}{_f(row.worker.get('peak_rss_mb'), 0)} | "
+                     f"{_load(row.worker)} |")
     return lines
 
 

@@ -4,11 +4,13 @@ result files written (pytracking layout, dataset name "bench"), and a JSON summa
     python -m fcot_ros.evaluation.bench_worker --model opencv_csrt --sequences DIR --results OUT --json F
 
 JSON: label, model, backend, per-sequence frames / track seconds, median milliseconds per stage
-(TrackResult.timings keys), peak resident memory of this process in MB (getrusage ru_maxrss), and
+(TrackResult.timings keys), peak resident memory of this process in MB (getrusage ru_maxrss), the
+machine's 1-minute load average at start and end (other work on the machine slows every timing), and
 ``error`` (null unless the tracker could not be built or run).
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -47,7 +49,8 @@ def main(argv=None) -> int:
     spec = TrackerSpec(model=args.model, backend=args.backend, preset=args.preset, weights=args.weights)
     summary = {"label": spec.display_name, "model": spec.model,
                "backend": spec.backend if spec.is_fcot else "opencv", "preset": spec.preset,
-               "sequences": {}, "stage_ms": {}, "peak_rss_mb": None, "error": None}
+               "sequences": {}, "stage_ms": {}, "peak_rss_mb": None, "error": None,
+               "load_avg_start": os.getloadavg()[0]}
     stage_values = {}
     try:
         names = [n for n in args.names.split(",") if n] if args.names else None
@@ -68,6 +71,7 @@ def main(argv=None) -> int:
         traceback.print_exc()
     summary["stage_ms"] = {k: float(np.median(v)) for k, v in stage_values.items()}
     summary["peak_rss_mb"] = peak_rss_mb()
+    summary["load_avg_end"] = os.getloadavg()[0]
     with open(args.json, "w") as handle:
         json.dump(summary, handle, indent=1)
     return 0 if summary["error"] is None else 1
