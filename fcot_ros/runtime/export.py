@@ -107,6 +107,12 @@ def _add_metadata(path, meta: dict):
     onnx.checker.check_model(os.fspath(path), full_check=True)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def read_metadata(path) -> dict:
     import onnx
     model = onnx.load(os.fspath(path), load_external_data=False)
@@ -158,6 +164,7 @@ def export_onnx(features: nn.Module, out_dir, model_name: str, weights=None, wei
                     else:
                         raise ValueError(f"unknown graph {graph!r}; choose from {GRAPHS}")
                     _add_metadata(tmp, {**base_meta, "graph": graph, "inputs": shapes})
+                    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; exports are ordinary files
                     os.replace(tmp, final)
                 finally:
                     if os.path.exists(tmp):

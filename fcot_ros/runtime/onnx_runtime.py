@@ -17,6 +17,7 @@ import torch
 
 from fcot_ros.errors import BackendError
 from fcot_ros.runtime.base import FeatureRuntime
+from fcot_ros.runtime.export import FEATURES_OUTPUTS, INIT_OUTPUTS
 
 log = logging.getLogger("fcot_ros")
 
@@ -121,8 +122,8 @@ class OnnxRuntime(FeatureRuntime):
         x = crops_to_numpy(crops)
         session = self._session("features")
         if x.shape[0] == 1:
-            return self._to_torch(session.run(None, {"crops": x}))
-        parts = [session.run(None, {"crops": x[i:i + 1]}) for i in range(x.shape[0])]
+            return self._to_torch(session.run(list(FEATURES_OUTPUTS), {"crops": x}))
+        parts = [session.run(list(FEATURES_OUTPUTS), {"crops": x[i:i + 1]}) for i in range(x.shape[0])]
         return self._to_torch([np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))])
 
     def extract_init(self, crops, boxes):
@@ -130,7 +131,7 @@ class OnnxRuntime(FeatureRuntime):
         b = np.ascontiguousarray(np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
         if b.shape[0] != x.shape[0]:
             raise BackendError(f"{x.shape[0]} crops but {b.shape[0]} boxes")
-        return self._to_torch(self._session("init").run(None, {"crops": x, "boxes": b}))
+        return self._to_torch(self._session("init").run(list(INIT_OUTPUTS), {"crops": x, "boxes": b}))
 
 
 def onnx_runtime_for(features, model_name, weights=None, device="cpu", cache_dir=None, threads=None,

@@ -21,6 +21,7 @@ import torch
 
 from fcot_ros.errors import BackendError
 from fcot_ros.runtime.base import FeatureRuntime, crops_to_tensor
+from fcot_ros.runtime.export import FEATURES_OUTPUTS, INIT_OUTPUTS
 
 log = logging.getLogger("fcot_ros")
 
@@ -88,7 +89,7 @@ def build_engine(onnx_path, engine_path, fp16=False, workspace_mb=DEFAULT_WORKSP
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, int(workspace_mb) << 20)
     if fp16:
-        if not builder.platform_has_fast_fp16:
+        if not getattr(builder, "platform_has_fast_fp16", True):
             log.warning("fcot_ros: this GPU has no fast FP16; building the FP16 engine anyway")
         config.set_flag(trt.BuilderFlag.FP16)
     dynamic = [network.get_input(i) for i in range(network.num_inputs) if -1 in tuple(network.get_input(i).shape)]
@@ -129,9 +130,13 @@ class _Engine:
             else:
                 self.outputs.append(name)
         self.dtypes = {n: _torch_dtype(self.engine.get_tensor_dtype(n)) for n in self.inputs + self.outputs}
+        # a dedicated stream (TensorRT synchronises extra when enqueued on the legacy default stream),
+        # ordered against torch's current stream with events: no host synchronisation
+        self.stream = torch.cuda.Stream(device=device)
 
     def __call__(self, **inputs):
-        stream = torch.cuda.current_stream(self.device)
+        caller = torch.cuda.current_stream(self.device)
+        stream = self.stream
         keep = []
         for name in self.inputs:
             t = inputs[name].to(self.device, self.dtypes[name]).contiguous()
@@ -145,16 +150,27 @@ class _Engine:
             out = torch.empty(shape, dtype=self.dtypes[name], device=self.device)
             self.context.set_tensor_address(name, out.data_ptr())
             outs.append(out)
+        stream.wait_stream(caller)  # inputs were written on the caller's stream
         if not self.context.execute_async_v3(stream.cuda_stream):
             raise BackendError("TensorRT execute_async_v3 failed")
-        for t in keep:  # inputs must outlive the asynchronous execution on the stream
+        for t in keep + outs:  # memory from the caller's stream, used on ours
             t.record_stream(stream)
-        return tuple(o.float() if o.dtype != torch.float32 else o for o in outs)
+        caller.wait_stream(stream)  # the optimizers (caller's stream) run after the engine
+        return {n: (o.float() if o.dtype != torch.float32 else o) for n, o in zip(self.outputs, outs)}
+
+    def run(self, output_names, **inputs):
+        """Outputs in the order of ``output_names`` (TensorRT does not promise the ONNX order)."""
+        missing = [n for n in output_names if n not in self.outputs]
+        if missing:
+            raise BackendError(f"engine lacks outputs {missing}; it has {self.outputs}")
+        out = self(**inputs)
+        return tuple(out[n] for n in output_names)
 
 
 def engine_cache_fields(onnx_fields: dict, device, fp16: bool, init_batch) -> dict:
     trt = _trt()
-    index = torch.device(device).index or 0
+    index = torch.device(device).index
+    index = torch.cuda.current_device() if index is None else index
     major, minor = torch.cuda.get_device_capability(index)
     return {**onnx_fields, "gpu": torch.cuda.get_device_name(index), "compute_capability": f"{major}.{minor}",
             "tensorrt_version": trt.__version__, "precision": "fp16" if fp16 else "fp32",
@@ -177,14 +193,14 @@ class TensorRTRuntime(FeatureRuntime):
     def extract(self, crops):
         x = crops_to_tensor(crops, self.device)  # uint8 upload, float conversion on the GPU
         if x.shape[0] == 1:
-            return self.features(crops=x)
-        parts = [self.features(crops=x[i:i + 1]) for i in range(x.shape[0])]
+            return self.features.run(FEATURES_OUTPUTS, crops=x)
+        parts = [self.features.run(FEATURES_OUTPUTS, crops=x[i:i + 1]) for i in range(x.shape[0])]
         return tuple(torch.cat([p[k] for p in parts]) for k in range(len(parts[0])))
 
     def extract_init(self, crops, boxes):
         x = crops_to_tensor(crops, self.device)
         b = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4).to(self.device)
-        return self.init(crops=x, boxes=b)
+        return self.init.run(INIT_OUTPUTS, crops=x, boxes=b)
 
 
 class Torch2TRTRuntime(FeatureRuntime):
