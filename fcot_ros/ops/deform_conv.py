@@ -145,7 +145,24 @@ class ModulatedDeformConv2d(nn.Module):
         nn.init.zeros_(self.conv_offset_mask.weight)
         nn.init.zeros_(self.conv_offset_mask.bias)
 
+    def constant_sampling(self):
+        """True when the offset/mask branch ignores its input (zero weight, zero offset bias):
+        every output then samples the regular grid with a fixed mask per tap."""
+        kh, kw = self.kernel_size
+        w, b = self.conv_offset_mask.weight, self.conv_offset_mask.bias
+        zero_offsets = b is None or not bool(b[:2 * kh * kw].any())
+        return zero_offsets and not bool(w.any())
+
     def forward(self, x):
+        if not self.training and self.constant_sampling():
+            # Exact fast path: with zero offsets the DCN is a plain convolution whose taps are
+            # scaled by their constant masks sigmoid(bias) (outside the map counts as 0 in both).
+            kh, kw = self.kernel_size
+            b = self.conv_offset_mask.bias
+            mask = (torch.sigmoid(b[2 * kh * kw:]) if b is not None
+                    else torch.full((kh * kw,), 0.5, dtype=x.dtype, device=x.device))
+            return F.conv2d(x, self.weight * mask.view(1, 1, kh, kw), self.bias, self.stride,
+                            self.padding, self.dilation)
         out = self.conv_offset_mask(x)
         o1, o2, m = torch.chunk(out, 3, dim=1)
         offset = torch.cat((o1, o2), dim=1)

@@ -188,3 +188,25 @@ def test_shape_errors():
     with pytest.raises(ValueError):
         modulated_deform_conv2d(x, torch.zeros(1, 18, 5, 5), torch.ones(1, 9, 5, 5),
                                 torch.randn(3, 4, 3, 3))
+
+
+def test_constant_sampling_fast_path_equals_general_path():
+    """Zero offset branch (an untrained layer): the conv fast path gives the DCN's exact output."""
+    torch.manual_seed(3)
+    layer = ModulatedDeformConv2d(6, 5, 3, padding=1).double().eval()
+    with torch.no_grad():
+        layer.conv_offset_mask.bias[18:] = torch.randn(9, dtype=torch.float64)  # per-tap masks
+    x = torch.randn(2, 6, 9, 11, dtype=torch.float64)
+    assert layer.constant_sampling()
+    fast = layer(x)
+    o = layer.conv_offset_mask(x)
+    general = modulated_deform_conv2d(x, torch.cat(torch.chunk(o, 3, 1)[:2], 1), torch.sigmoid(o[:, 18:]),
+                                      layer.weight, layer.bias, padding=1)
+    torch.testing.assert_close(fast, general, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():  # any offset weight switches to the general path
+        layer.conv_offset_mask.weight[0, 0, 1, 1] = 0.5
+    assert not layer.constant_sampling()
+    o = layer.conv_offset_mask(x)
+    general = modulated_deform_conv2d(x, torch.cat(torch.chunk(o, 3, 1)[:2], 1), torch.sigmoid(o[:, 18:]),
+                                      layer.weight, layer.bias, padding=1)
+    torch.testing.assert_close(layer(x), general, rtol=1e-12, atol=1e-12)
