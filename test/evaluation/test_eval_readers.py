@@ -4,7 +4,7 @@ import pytest
 
 from fcot_ros.evaluation.datasets import DatasetError, load_dataset
 
-from conftest import boxes_for, touch_frames, write_boxes
+from eval_fixtures import boxes_for, touch_frames, write_boxes
 
 
 def _names(seqs):

@@ -8,7 +8,7 @@ import pytest
 
 from fcot_ros.cli.main import main
 
-from conftest import touch_frames, write_boxes
+from eval_fixtures import touch_frames, write_boxes
 
 
 def _short_copy(src, dst, n):
@@ -111,3 +111,18 @@ def test_track_needs_an_init_box(tmp_path, capsys):
     touch_frames(tmp_path / "imgs", range(1, 3))
     assert main(["track", "--sequence", str(tmp_path / "imgs"), "--model", "opencv_kcf"]) == 2
     assert "--init" in capsys.readouterr().err
+
+
+def test_eval_on_a_rosbag_recording(tmp_path, short_sequences):
+    pytest.importorskip("rosbags")
+    from test_eval_rosbag import TOPIC, write_bag
+    src = short_sequences / "otb_Crossing"
+    frames = [cv2.imread(str(p)) for p in sorted((src / "img").iterdir())[:15]]
+    bag = tmp_path / "bags" / "walk"
+    write_bag(bag, frames, compressed=True)
+    (bag / "groundtruth.txt").write_text("\n".join((src / "groundtruth.txt").read_text().splitlines()[:15]) + "\n")
+    out = tmp_path / "res"
+    assert main(["eval", "--dataset", "rosbag", "--root", str(tmp_path / "bags"), "--topic", TOPIC,
+                 "--trackers", "opencv_csrt", "--out", str(out), "--jobs", "2", "--quiet"]) == 0
+    assert len((out / "opencv_csrt" / "rosbag" / "walk.txt").read_text().splitlines()) == 15
+    assert "| opencv_csrt | 1 | 14 |" in (out / "reports" / "rosbag" / "report.md").read_text()
