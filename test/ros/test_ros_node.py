@@ -124,8 +124,10 @@ def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
           f"p99 {np.percentile(lat, 99):.1f} ms")
     assert mean_iou >= MIN_MEAN_IOU[test_model], f"mean IoU {mean_iou:.3f}"
     assert all(0.0 <= m.confidence <= 10.0 for _, m in tracked)
-    # latest-frame policy: a result is never older than a few tracking steps
-    assert np.percentile(lat, 99) < 1000.0, f"p99 latency {np.percentile(lat, 99):.0f} ms"
+    # latest-frame policy: a result is at most about two tracking steps old (wait for the busy tracker
+    # + its own step), never a queue's worth
+    assert np.percentile(lat, 99) < 2.5 * step_ms + 250, \
+        f"p99 latency {np.percentile(lat, 99):.0f} ms, step {step_ms:.0f} ms"
 
     # overlay: published because this client subscribes, same size as the input
     assert debug_images, "no track/debug_image while subscribed"
@@ -153,18 +155,20 @@ def test_slow_tracker_drops_frames_instead_of_lagging(procs, ros_client, test_mo
     domain, node, client = start_node(procs, ros_client, test_model, simulated_delay_ms=200.0,
                                       warmup=False)
     stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
-    replay = procs.replay(domain, seq, max_frames=60, rate=30, duration=8, loop="pingpong",
+    replay = procs.replay(domain, seq, max_frames=60, rate=30, duration=600, loop="pingpong",
                           stamp_log=stamps_file, wait_file=go)
     init_on_first_frame(client, node, stamps_file, gt[0])
     go.touch()
-    assert wait_for(lambda: not replay.alive(), 60)
+    # stream at 30 Hz until 25 results came back (about 6 s with a 10-20 FPS model + 200 ms)
+    assert client.wait_for_targets(25, STARTUP_S), node.log()[-2000:]
+    replay.stop()
     time.sleep(1.0)
     got = [(a, m) for a, m in client.targets_since() if m.state != TrackedTarget.IDLE]
     published = len(read_stamp_log(stamps_file)) - 1      # the init frame is not tracked
     lat = np.array([latency_ms(a, m) for a, m in got])
     print(f"\n{len(got)} results of {published} frames; latency median {np.median(lat):.0f} ms, "
           f"p99 {np.percentile(lat, 99):.0f} ms, max {lat.max():.0f} ms")
-    assert 5 <= len(got) <= published / 4, "expected ~1 result per 200+ ms step"
+    assert len(got) <= published / 4, "more results than one per 200+ ms step"
     # wait for a slot (<= one step) + one step + transport; a queue would grow by ~170 ms per result
     step_ms = float(client.diagnostics["track_step_median_ms"])
     assert np.percentile(lat, 99) < 2.5 * step_ms + 150, f"p99 {np.percentile(lat, 99):.0f} ms, step {step_ms:.0f} ms"
@@ -275,10 +279,13 @@ def test_compressed_transport_and_color_encodings(procs, ros_client, test_model)
                     15, step=0.3), node.log()
     r = client.init(gt[0], timeout=STARTUP_S)
     assert r.success, r.message
-    for img in frames[1:]:
-        send(img)
+    # stream the clip at 15 Hz until three results came back (however slow the model)
+    end, k = time.monotonic() + STARTUP_S, 1
+    while client.count() < 3 and time.monotonic() < end:
+        send(frames[k % len(frames)])
+        k += 1
         time.sleep(1 / 15)
-    assert client.wait_for_targets(3, 30), node.log()[-2000:]
+    assert client.count() >= 3, node.log()[-2000:]
     assert node.stop() == 0
 
     # a raw node takes rgb8 / mono8 / bgra8 frames without refusing any
