@@ -29,10 +29,21 @@ class OPEOutcome:
     failed: List[tuple] = field(default_factory=list)
 
 
+_TRACKERS = {}
+
+
+def tracker_for(spec: TrackerSpec):
+    """The tracker of ``spec``, built once per process and reused: ``initialize`` starts every
+    sequence afresh, and building an FCOT network takes seconds."""
+    if spec not in _TRACKERS:
+        _TRACKERS[spec] = spec.build()
+    return _TRACKERS[spec]
+
+
 def run_task(spec: TrackerSpec, sequence: Sequence, out: str, dataset: str, layout: str,
              show_frames: bool = False) -> str:
     """Run one tracker on one sequence and write its result files; returns the boxes path."""
-    tracker = spec.build()
+    tracker = tracker_for(spec)
     bar = tqdm(total=len(sequence), desc=f"{spec.display_name}/{sequence.name}", unit="fr",
                leave=False, file=sys.stderr, disable=not show_frames)
     try:
