@@ -112,9 +112,12 @@ def test_got10k_val_and_test(tmp_path):
     touch_frames(val, range(1, 5), digits=8)
     write_boxes(val / "groundtruth.txt", boxes_for(4))
     (val / "absence.label").write_text("0\n0\n1\n0\n")
+    (val / "meta_info.ini").write_text("[METAINFO]\nurl: https://example.org/v\nobject_class: goose\n"
+                                       "motion_class: flying\nresolution: (1920, 1080)\n")
     (tmp_path / "val" / "list.txt").write_text("GOT-10k_Val_000001\n")
     seq = load_dataset("got10k_val", tmp_path)[0]
     assert seq.has_ground_truth and seq.absent.tolist() == [False, False, True, False]
+    assert seq.attributes == ("object:goose", "motion:flying")
     assert load_dataset("got10k_val", tmp_path / "val")[0].name == "GOT-10k_Val_000001"  # split folder as root
 
     test = tmp_path / "test" / "GOT-10k_Test_000001"

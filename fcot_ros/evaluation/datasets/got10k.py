@@ -1,10 +1,10 @@
 """GOT-10k validation and test splits in their official layout:
 ``<root>/val/GOT-10k_Val_000001/00000001.jpg`` + ``groundtruth.txt`` (+ ``absence.label``,
-``cover.label``) and ``<root>/test/GOT-10k_Test_000001/...`` whose groundtruth.txt has only the
+``cover.label``, ``meta_info.ini``) and ``<root>/test/GOT-10k_Test_000001/...`` whose groundtruth.txt has only the
 first box. ``root`` may also be the split folder itself (the one with ``list.txt``).
 
 Absent frames: ``absence.label`` = 1 (or ``cover.label`` = 0) are not scored, as the GOT-10k toolkit
-does. Test ground truth is unknown after frame 1: results go to the evaluation server (submission zip).
+does. Attributes: the object and motion class of meta_info.ini. Test ground truth is unknown after frame 1: results go to the evaluation server (submission zip).
 """
 from pathlib import Path
 
@@ -22,6 +22,16 @@ def _split_dir(root: Path, split: str) -> Path:
                                       for p in candidate.iterdir() if p.is_dir()):
             return candidate
     raise DatasetError(f"GOT-10k {split} root {root}: no sequence folder found; expected {expected}")
+
+
+def _classes(seq_dir: Path) -> tuple:
+    """Object and motion class from meta_info.ini (``object_class: ...`` lines) as attributes."""
+    meta = seq_dir / "meta_info.ini"
+    if not meta.is_file():
+        return ()
+    fields = dict(line.split(":", 1) for line in meta.read_text(errors="replace").splitlines() if ":" in line)
+    return tuple(f"{key.split('_')[0]}:{fields[key].strip()}" for key in ("object_class", "motion_class")
+                 if fields.get(key, "").strip())
 
 
 def load(root, sequences=None, split: str = "val"):
@@ -53,7 +63,7 @@ def load(root, sequences=None, split: str = "val"):
         elif (seq_dir / "cover.label").is_file():
             absent = read_numbers(seq_dir / "cover.label").reshape(-1) == 0
         out.append(Sequence(name=name, dataset=f"got10k_{split}", frames=frames, ground_truth=boxes,
-                            absent=absent, has_ground_truth=has_gt))
+                            absent=absent, has_ground_truth=has_gt, attributes=_classes(seq_dir)))
     return out
 
 
