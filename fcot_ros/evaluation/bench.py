@@ -94,6 +94,8 @@ def run_bench(specs: List[TrackerSpec], sequences, sequences_dir, out_dir, quiet
         scores = None
         if not worker.get("error"):
             scores = score_results(sequences, out_dir, BENCH_DATASET, spec.display_name)
+            for name in scores.missing:
+                worker.setdefault("failed", {}).setdefault(name, "no result file")
         rows.append(BenchRow(spec=spec, worker=worker, scores=scores))
     return rows
 
@@ -126,6 +128,12 @@ def summary_table(rows: List[BenchRow]) -> List[str]:
         lines.append(f"| {row.label} | {backend} | {s.sequences} | {row.frames} | {_f(s.auc)} | {_f(s.precision)} | "
                      f"{_f(s.norm_precision)} | {_f(row.fps, 1)} | {stage_cells}{_f(row.worker.get('peak_rss_mb'), 0)} | "
                      f"{_load(row.worker)} |")
+    for row in rows:
+        failed = row.worker.get("failed") or {}
+        if failed:
+            lines.append("")
+            lines.append(f"{row.label}: {len(failed)} sequence(s) failed and are not in its means: "
+                         + "; ".join(f"{k} ({v[:80]})" for k, v in failed.items()))
     return lines
 
 

@@ -5,7 +5,7 @@ result files written (pytracking layout, dataset name "bench"), and a JSON summa
 
 JSON: label, model, backend, per-sequence frames / track seconds, median milliseconds per stage
 (TrackResult.timings keys), peak resident memory of this process in MB (getrusage ru_maxrss), the
-machine's 1-minute load average at start and end (other work on the machine slows every timing), and
+machine's 1-minute load average at start and end, ``failed`` sequences with their errors (other work on the machine slows every timing), and
 ``error`` (null unless the tracker could not be built or run).
 """
 import argparse
@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     spec = TrackerSpec(model=args.model, backend=args.backend, preset=args.preset, weights=args.weights)
     summary = {"label": spec.display_name, "model": spec.model,
                "backend": spec.backend if spec.is_fcot else "opencv", "preset": spec.preset,
-               "sequences": {}, "stage_ms": {}, "peak_rss_mb": None, "error": None,
+               "sequences": {}, "failed": {}, "stage_ms": {}, "peak_rss_mb": None, "error": None,
                "load_avg_start": os.getloadavg()[0]}
     stage_values = {}
     try:
@@ -59,7 +59,12 @@ def main(argv=None) -> int:
         tracker = spec.build()                     # once: initialize() starts every sequence afresh
         summary["build_s"] = time.perf_counter() - start
         for seq in tqdm(sequences, desc=spec.display_name, unit="seq", file=sys.stderr, disable=args.quiet):
-            run = run_sequence(tracker, seq)
+            try:
+                run = run_sequence(tracker, seq)
+            except Exception as exc:  # one bad sequence must not hide the others
+                summary["failed"][seq.name] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+                continue
             results_io.write_result(args.results, BENCH_DATASET, spec.display_name, seq.name, run)
             summary["sequences"][seq.name] = {"frames": len(seq) - 1, "track_time_s": run.track_time_s,
                                               "init_s": float(run.times_s[0])}

@@ -126,3 +126,15 @@ def test_eval_on_a_rosbag_recording(tmp_path, short_sequences):
                  "--trackers", "opencv_csrt", "--out", str(out), "--jobs", "2", "--quiet"]) == 0
     assert len((out / "opencv_csrt" / "rosbag" / "walk.txt").read_text().splitlines()) == 15
     assert "| opencv_csrt | 1 | 14 |" in (out / "reports" / "rosbag" / "report.md").read_text()
+
+
+def test_bench_goes_on_past_a_failing_sequence(tmp_path, short_sequences, capsys):
+    root = tmp_path / "seqs"
+    shutil.copytree(short_sequences / "vot_bag", root / "vot_bag")
+    shutil.copytree(short_sequences / "vot_bag", root / "zz_broken")
+    (root / "zz_broken" / "img" / sorted(p.name for p in (root / "zz_broken" / "img").iterdir())[5]).write_bytes(b"")
+    assert main(["bench", "--sequences", str(root), "--trackers", "opencv_kcf", "--out", str(tmp_path / "b"),
+                 "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "| opencv_kcf | opencv | 1 | 24 |" in printed
+    assert "1 sequence(s) failed and are not in its means: zz_broken (OSError" in printed
