@@ -61,7 +61,7 @@ def main(argv=None):
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from fcot_ros.ros.rosenv import check_safe_env, localhost_env, use_localhost_env
+    from fcot_ros.ros.rosenv import check_safe_env, use_localhost_env
     domain = args.domain_id or 10 + os.getpid() % 90
     use_localhost_env(domain)
     if args.shm_segment_kb:

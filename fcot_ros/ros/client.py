@@ -6,7 +6,6 @@ arrival time, keeps the latest /diagnostics values of the tracker, and calls tra
 import threading
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node

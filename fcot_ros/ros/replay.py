@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 
 def list_frames(folder) -> list:
@@ -41,18 +40,16 @@ def read_groundtruth(folder):
 
 
 def load_frames(files, size=None, max_frames=None):
-    """Decode frames to BGR (optionally resized to size=(w, h)); returns (frames, scale_xy)."""
-    files = files[:max_frames] if max_frames else files
-    frames, scale = [], (1.0, 1.0)
-    for f in files:
+    """Decode frames to BGR, optionally resized to size=(w, h)."""
+    frames = []
+    for f in files[:max_frames] if max_frames else files:
         img = cv2.imread(str(f), cv2.IMREAD_COLOR)
         if img is None:
             raise ValueError(f"cannot read {f}")
         if size is not None and (img.shape[1], img.shape[0]) != tuple(size):
-            scale = (size[0] / img.shape[1], size[1] / img.shape[0])
             img = cv2.resize(img, tuple(size), interpolation=cv2.INTER_LINEAR)
         frames.append(img)
-    return frames, scale
+    return frames
 
 
 def frame_order(n: int, loop: str):
@@ -109,7 +106,7 @@ def main(argv=None):
     from fcot_ros.ros.image_conversion import fill_image
 
     files = list_frames(args.frames)
-    frames, _ = load_frames(files, parse_size(args.size), args.max_frames or None)
+    frames = load_frames(files, parse_size(args.size), args.max_frames or None)
     conv = {"bgr8": None, "rgb8": cv2.COLOR_BGR2RGB, "mono8": cv2.COLOR_BGR2GRAY,
             "bgra8": cv2.COLOR_BGR2BGRA, "rgba8": cv2.COLOR_BGR2RGBA}[args.encoding]
     if conv is not None:

@@ -9,7 +9,6 @@ import statistics
 import time
 
 import numpy as np
-import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 

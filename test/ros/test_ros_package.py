@@ -1,0 +1,58 @@
+"""Package files agree with the code: parameter file vs declared parameters, interfaces, launch file."""
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from ros_helpers import REPO
+
+
+def test_tracker_yaml_sets_every_declared_parameter_within_its_range():
+    from fcot_ros.ros.params import SPECS
+    doc = yaml.safe_load((REPO / "config" / "tracker.yaml").read_text())
+    values = doc["/**"]["ros__parameters"]
+    assert set(values) == set(SPECS)
+    for name, spec in SPECS.items():
+        v = values[name]
+        assert type(v) is type(spec.default), (name, v)
+        assert v == spec.default, f"{name}: yaml {v!r} != declared default {spec.default!r}"
+        if spec.choices:
+            assert v in spec.choices, name
+        if spec.low is not None:
+            assert spec.low <= v <= spec.high, name
+        assert spec.description, name
+
+
+def test_interfaces_as_specified():
+    from fcot_ros.msg import TrackedTarget
+    from fcot_ros.srv import InitTrack
+    assert (TrackedTarget.IDLE, TrackedTarget.TRACKING, TrackedTarget.UNCERTAIN, TrackedTarget.LOST) == (0, 1, 2, 3)
+    fields = TrackedTarget.get_fields_and_field_types()
+    assert fields == {"header": "std_msgs/Header", "x": "float", "y": "float", "width": "float",
+                      "height": "float", "confidence": "float", "state": "uint8"}
+    assert InitTrack.Request.get_fields_and_field_types() == {
+        "roi": "sensor_msgs/RegionOfInterest", "stamp": "builtin_interfaces/Time"}
+    assert InitTrack.Response.get_fields_and_field_types() == {"success": "boolean", "message": "string"}
+
+
+@pytest.mark.no_ros
+def test_package_xml_declares_what_the_ros_code_imports():
+    root = ET.parse(REPO / "package.xml").getroot()
+    assert root.get("format") == "3"
+    deps = {e.text for e in root if e.tag.endswith("depend")}
+    source = "\n".join(p.read_text() for p in (REPO / "fcot_ros" / "ros").glob("*.py"))
+    for module, key in [("rclpy", "rclpy"), ("sensor_msgs", "sensor_msgs"), ("std_srvs", "std_srvs"),
+                        ("diagnostic_msgs", "diagnostic_msgs"), ("rcl_interfaces", "rcl_interfaces"),
+                        ("ament_index_python", "ament_index_python"), ("cv2", "python3-opencv"),
+                        ("numpy", "python3-numpy")]:
+        if f"import {module}" in source or f"from {module}" in source:
+            assert key in deps, f"fcot_ros/ros imports {module}: package.xml lacks {key}"
+    assert {"rosidl_default_generators", "ament_cmake", "rosidl_default_runtime"} <= deps
+
+
+@pytest.mark.no_ros
+def test_launch_file_compiles():
+    # launch / launch_ros have no PyPI wheels: the file is compiled, not run, here
+    src = (REPO / "launch" / "tracker.launch.py").read_text()
+    compile(src, "tracker.launch.py", "exec")
+    assert "def generate_launch_description" in src
