@@ -65,6 +65,22 @@ def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
     return fill_image(msg, img, encoding)
 
 
+def assert_latest_frame_policy(results, step_ms, period_ms=1000 / 30, slack_ms=150):
+    """Results [(arrival_ns, TrackedTarget)] in order came from a latest-frame policy, not a queue.
+
+    Each tracked frame after the first must have been the newest one when the tracker took it, i.e.
+    published at most one camera period (+ slack for scheduling on a busy 2-core machine) before the
+    previous result went out; with a queue, frames would be taken ever further behind. Checked
+    per result, so it holds whatever the model's speed, including its slow first steps. And the
+    median latency stays at about one step plus the wait for the tracker.
+    """
+    lat = np.array([latency_ms(a, m) for a, m in results])
+    ok = [stamp_to_ns(m.header.stamp) >= prev_arrival - (period_ms + slack_ms) * 1e6
+          for (prev_arrival, _), (_, m) in zip(results, results[1:])]
+    assert np.mean(ok) >= 0.95, f"{ok.count(False)} of {len(ok)} results came from stale frames"
+    assert np.median(lat) < 2 * step_ms + 150, f"median latency {np.median(lat):.0f} ms, step {step_ms:.0f} ms"
+
+
 def init_on_first_frame(client, node, stamps_file, box):
     """track/init with frame 1's stamp as soon as the node holds that frame; returns the stamp."""
     assert wait_for(lambda: stamps_file.exists() and stamps_file.read_text().strip(), 30), "replay did not start"
@@ -123,10 +139,7 @@ def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
           f"p99 {np.percentile(lat, 99):.1f} ms")
     assert mean_iou >= MIN_MEAN_IOU[test_model], f"mean IoU {mean_iou:.3f}"
     assert all(0.0 <= m.confidence <= 10.0 for _, m in tracked)
-    # latest-frame policy: a result is at most about two tracking steps old (wait for the busy tracker
-    # + its own step), never a queue's worth
-    assert np.percentile(lat, 99) < 2.5 * step_ms + 250, \
-        f"p99 latency {np.percentile(lat, 99):.0f} ms, step {step_ms:.0f} ms"
+    assert_latest_frame_policy(tracked, step_ms)
 
     # overlay: published because this client subscribes, same size as the input
     assert debug_images, "no track/debug_image while subscribed"
@@ -169,8 +182,7 @@ def test_slow_tracker_drops_frames_instead_of_lagging(procs, ros_client, test_mo
           f"p99 {np.percentile(lat, 99):.0f} ms, max {lat.max():.0f} ms")
     assert len(got) <= published / 4, "more results than one per 200+ ms step"
     # wait for a slot (<= one step) + one step + transport; a queue would grow by ~170 ms per result
-    step_ms = float(client.diagnostics["track_step_median_ms"])
-    assert np.percentile(lat, 99) < 2.5 * step_ms + 150, f"p99 {np.percentile(lat, 99):.0f} ms, step {step_ms:.0f} ms"
+    assert_latest_frame_policy(got, float(client.diagnostics["track_step_median_ms"]))
     half = len(lat) // 2
     assert np.median(lat[half:]) < np.median(lat[:half]) + 100, "latency grows over the run"
     assert wait_for(lambda: int(client.diagnostics.get("frames_dropped", 0)) > published / 2, 5), \
