@@ -69,9 +69,15 @@ class ManagedProcess:
         return self.proc.returncode
 
 
-def node_args(params: dict, executable=None) -> list:
-    """Command line of tracker_node with ``params`` as --ros-args -p name:=value."""
+def node_args(params: dict, executable=None, params_file="default") -> list:
+    """Command line of tracker_node: the parameter file (default: the package's config/tracker.yaml,
+    None = none), then ``params`` as -p name:=value overrides."""
     args = [sys.executable, str(executable or tracker_node_executable()), "--ros-args"]
+    if params_file == "default":
+        from fcot_ros.ros.rosenv import config_dir
+        params_file = config_dir() / "tracker.yaml"
+    if params_file:
+        args += ["--params-file", str(params_file)]
     for k, v in params.items():
         v = str(v).lower() if isinstance(v, bool) else v
         args += ["-p", f"{k}:={v}"]
