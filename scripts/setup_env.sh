@@ -34,6 +34,10 @@ _fcot_setup() {
   fi
   local vpy="$venv/bin/python"
   local pip=("$vpy" -m pip install --quiet --disable-pip-version-check)
+  # one set-up at a time (several shells or test runs may start it together)
+  mkdir -p "$stamps"
+  exec 9>"$stamps/lock"
+  flock 9
 
   # 2. core requirements (torch is pinned there to the CPU wheel) + this package, editable
   local h
