@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 log = logging.getLogger("fcot_ros")
@@ -107,19 +108,55 @@ def locked(directory: Path):
 
 
 KEEP_PER_MODEL = 3
+PRUNE_MIN_AGE_S = 24 * 3600  # an entry used (or built) within this time is never pruned
 
 
-def prune(kind: str, model: str, keep_dir: Path, cache_dir=None, keep: int = KEEP_PER_MODEL) -> None:
-    """Delete all but the ``keep`` most recently used entries of ``model`` (other weights or versions),
-    so that a changing checkpoint does not fill the disk."""
+def _try_lock(directory: Path):
+    """Open handle holding a non-blocking exclusive lock on ``directory``, or None if it is busy."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: never prune
+        return None
+    try:
+        handle = open(directory / ".lock", "a+")
+    except OSError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def _last_used(directory: Path) -> float:
+    manifest = directory / MANIFEST
+    return manifest.stat().st_mtime if manifest.exists() else (directory / ".lock").stat().st_mtime \
+        if (directory / ".lock").exists() else directory.stat().st_mtime
+
+
+def prune(kind: str, model: str, keep_dir: Path, cache_dir=None, keep: int = KEEP_PER_MODEL,
+          min_age_s: float = PRUNE_MIN_AGE_S) -> None:
+    """Delete old entries of ``model`` (other weights or versions) so that a changing checkpoint does not
+    fill the disk: beyond the ``keep`` most recently used ones, and only those unused for ``min_age_s``
+    (another process may be using them) and not locked by a builder."""
     root = cache_root(cache_dir) / kind
     prefix = slug(model) + "-"
     entries = [d for d in root.iterdir() if d.is_dir() and d.name.startswith(prefix) and d != keep_dir] \
         if root.is_dir() else []
-    entries.sort(key=lambda d: (d / MANIFEST).stat().st_mtime if (d / MANIFEST).exists() else 0.0, reverse=True)
+    entries.sort(key=_last_used, reverse=True)
+    now = time.time()
     for old in entries[max(0, keep - 1):]:
-        log.info("fcot_ros: removing old %s cache entry %s", kind, old)
-        shutil.rmtree(old, ignore_errors=True)
+        if now - _last_used(old) < min_age_s:
+            continue
+        handle = _try_lock(old)
+        if handle is None:
+            continue
+        try:
+            log.info("fcot_ros: removing old %s cache entry %s", kind, old)
+            shutil.rmtree(old, ignore_errors=True)
+        finally:
+            handle.close()
 
 
 def get_or_build(kind: str, fields: dict, files, build, cache_dir=None) -> Path:
@@ -130,6 +167,10 @@ def get_or_build(kind: str, fields: dict, files, build, cache_dir=None) -> Path:
         reason = validate(directory, fields, files)
         if not reason:
             log.debug("fcot_ros: %s cache hit %s", kind, directory)
+            try:
+                os.utime(directory / MANIFEST)  # last use, for pruning
+            except OSError:
+                pass
             return directory
         if reason != "no manifest" or any(p.name != ".lock" for p in directory.iterdir()):
             log.warning("fcot_ros: %s cache entry %s is unusable (%s); rebuilding it", kind, directory, reason)

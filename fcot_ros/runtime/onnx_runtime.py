@@ -73,8 +73,8 @@ def crops_to_numpy(crops) -> np.ndarray:
 
 
 class OnnxRuntime(FeatureRuntime):
-    """Runs ``{"features": path, "init": path}`` with ONNX Runtime. The init session is created on the
-    first ``extract_init`` (it is needed once per target) and kept."""
+    """Runs ``{"features": path, "init": path}`` with ONNX Runtime. Both sessions are created here, so
+    that a file that is missing or broken fails now (and falls back) rather than at ``initialize()``."""
 
     name = "onnxruntime"
 
@@ -93,7 +93,8 @@ class OnnxRuntime(FeatureRuntime):
                 providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
         self.providers = [p for p in providers if p in available] or ["CPUExecutionProvider"]
         self._sessions = {}
-        self._session("features")  # fail now (bad file, wrong graph) rather than on the first frame
+        for graph in ("features", "init"):
+            self._session(graph)
         meta = self._sessions["features"].get_modelmeta().custom_metadata_map
         self.metadata = dict(meta)
         self.crop_size = int(meta.get("crop_size", self._sessions["features"].get_inputs()[0].shape[-1]))
@@ -140,6 +141,10 @@ def onnx_runtime_for(features, model_name, weights=None, device="cpu", cache_dir
     exists but cannot be loaded by ONNX Runtime is exported once more before giving up."""
     from fcot_ros.runtime.engine_cache import clear
     from fcot_ros.runtime.export import cached_onnx
+    try:  # before exporting: without onnxruntime the export would be wasted
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise BackendError("backend 'onnxruntime' needs the onnxruntime package (pip install onnxruntime)") from exc
     paths = cached_onnx(features, model_name, weights=weights, cache_dir=cache_dir, state_sha=state_sha)
     try:
         return OnnxRuntime(paths, device=device, threads=threads)

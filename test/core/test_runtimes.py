@@ -187,6 +187,29 @@ def test_stale_manifest_is_rebuilt(tmp_path):
     assert "corrupt" in engine_cache.validate(d1, {"model": "m", "v": 1}, ["a.bin"])
 
 
+def test_prune_spares_recent_and_locked_entries(tmp_path):
+    import time as _time
+    root = tmp_path
+
+    def make(i, age_h):
+        d = root / "onnx" / f"m-{i:012d}"
+        d.mkdir(parents=True)
+        (d / engine_cache.MANIFEST).write_text("{}")
+        t = _time.time() - age_h * 3600
+        os.utime(d / engine_cache.MANIFEST, (t, t))
+        return d
+    keep = make(0, 0)
+    recent, old1, old2, old_locked = make(1, 1), make(2, 48), make(3, 72), make(4, 96)
+    with engine_cache.locked(old_locked):  # a builder holds it
+        engine_cache.prune("onnx", "m", keep, cache_dir=root, keep=2)
+    # kept: the entry in use, the most recent other one (keep=2), and the locked one
+    assert keep.exists() and recent.exists() and old_locked.exists()
+    assert not old1.exists() and not old2.exists()  # beyond keep=2, unused for over 24 h, unlocked
+    young = make(5, 2)  # beyond keep=2 but used 2 h ago: another process may be using it
+    engine_cache.prune("onnx", "m", keep, cache_dir=root, keep=1)
+    assert young.exists() and recent.exists()
+
+
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FCOT_CACHE_DIR", str(tmp_path))
     assert engine_cache.cache_root() == tmp_path
