@@ -13,6 +13,7 @@ FCOT_SETUP_QUIET=1 source scripts/setup_env.sh   # venv + install/setup.bash + l
 set -u
 # Every ROS process of the suite stays on loopback: the ROS tests set their own ROS_DOMAIN_ID and
 # profile per process; these are the fallbacks for anything else that starts rclpy.
+export FCOT_REQUIRE_ROS=1
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 export FASTDDS_DEFAULT_PROFILES_FILE="$repo/config/fastdds_localhost.xml"
 export ROS_DOMAIN_ID="${ROS_DOMAIN_ID_TESTS:-$(( 10 + $$ % 80 ))}"
