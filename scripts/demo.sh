@@ -2,7 +2,7 @@
 # The main job, no camera needed: set up the environment if needed, start tracker_node and a replay
 # publisher (a generated 640x480 clip at 30 Hz, or --frames DIR), call track/init with the first box,
 # print the boxes, confidence, rate and latency the node publishes.
-#   bash scripts/demo.sh                                  # fcot_lite, 20 s
+#   bash scripts/demo.sh                                  # fcot_lite, 40 s
 #   bash scripts/demo.sh --model opencv_csrt --video out/demo.mp4
 #   bash scripts/demo.sh --frames ../shared/data/sequences/vot_car1 --duration 15
 # All DDS traffic stays on this machine (loopback-only profile, a ROS_DOMAIN_ID of its own).

@@ -84,6 +84,7 @@ def main(argv=None):
     gt = read_groundtruth(clip)
     stamps_file, go = out / "stamps.csv", out / "go"
     go.unlink(missing_ok=True)
+    stamps_file.unlink(missing_ok=True)     # left by an earlier run in the same folder
 
     node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, out / "node.log")
     replay = None

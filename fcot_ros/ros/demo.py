@@ -30,7 +30,7 @@ def main(argv=None):
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--frames", default="", help="folder of frames; default: a generated 640x480 clip")
     ap.add_argument("--rate", type=float, default=30.0, help="replay rate, Hz")
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds of replay (the clip ping-pongs)")
+    ap.add_argument("--duration", type=float, default=40.0, help="seconds of replay (the clip ping-pongs)")
     ap.add_argument("--every", type=int, default=15, help="print every N-th TrackedTarget (0 = none)")
     ap.add_argument("--video", default="", help="write the debug overlay to this .mp4/.avi")
     ap.add_argument("--domain-id", type=int, default=0, help="ROS_DOMAIN_ID (default: from the pid)")
@@ -73,6 +73,7 @@ def main(argv=None):
           f"({env['FASTDDS_DEFAULT_PROFILES_FILE']}); logs in {work}", flush=True)
     stamps_file, go = work / "stamps.csv", work / "go"
     go.unlink(missing_ok=True)
+    stamps_file.unlink(missing_ok=True)     # left by an earlier run in the same folder
     node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, work / "node.log")
     replay = None
     rclpy.init(domain_id=domain)
