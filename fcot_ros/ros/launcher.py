@@ -53,8 +53,10 @@ class ManagedProcess:
             time.sleep(0.1)
         return False
 
-    def stop(self, timeout: float = 10.0):
-        """SIGINT (clean shutdown), SIGKILL after ``timeout`` s; returns the exit code."""
+    def stop(self, timeout: float = 30.0):
+        """SIGINT (clean shutdown), SIGKILL after ``timeout`` s; returns the exit code.
+
+        The timeout leaves tracker_node time to finish a tracking step in progress."""
         if self.proc.poll() is None:
             try:
                 os.kill(self.pid, signal.SIGINT)

@@ -119,12 +119,18 @@ class TrackerNode(Node):
             return
         self.get_logger().info(f"warm-up done in {time.perf_counter() - t0:.2f} s")
 
-    def close(self):
-        """Stop the tracking thread (idempotent)."""
+    def close(self, timeout: float = 60.0):
+        """Stop the tracking thread, letting a step in progress finish (idempotent).
+
+        The process must not exit while the tracker runs native code in that thread (ONNX Runtime
+        aborts the process then), so this waits for the current step, however slow.
+        """
         self._running = False
         self._slot.close()
         if self._worker.is_alive():
-            self._worker.join(timeout=5.0)
+            self._worker.join(timeout=timeout)
+            if self._worker.is_alive():
+                self.get_logger().error(f"tracking thread still busy after {timeout:.0f} s")
 
     # ------------------------------------------------------------------ input
     def _refuse(self, reason: str):
