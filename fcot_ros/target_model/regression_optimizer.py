@@ -24,11 +24,23 @@ from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
 STEP_RULES = ("masked", "authors")
 
 
-def regression_targets(boxes, stride, grid_size, radius=0):
+def centre_cells(boxes, stride, grid_size):
+    """Integer (row, col) cell of each box centre on the (H, W) grid: (N, S) long tensors."""
+    h, w = grid_size
+    cx = torch.floor((boxes[..., 0] + 0.5 * boxes[..., 2]) / stride).clamp(0, w - 1)
+    cy = torch.floor((boxes[..., 1] + 0.5 * boxes[..., 3]) / stride).clamp(0, h - 1)
+    return cy.long(), cx.long()
+
+
+def regression_targets(boxes, stride, grid_size, radius=0, window=None):
     """Mask and target maps of the online regression loss.
 
-    boxes (N, S, 4) xywh crop px -> mask (N, S, 1, H, W) in {0, 1}, targets (N, S, 4, H, W):
-    distances (left, right, top, bottom) from each masked cell to the box sides, in grid cells.
+    boxes (N, S, 4) xywh crop px. Without ``window``: maps over the whole (H, W) = grid_size grid,
+    mask (N, S, 1, H, W) in {0, 1} and targets (N, S, 4, H, W): distances (left, right, top,
+    bottom) from each masked cell to the box sides, in grid cells. With ``window`` = L: the same
+    maps on the L x L cells centred on each sample's centre cell (cell (0, 0) of the window is
+    grid cell (cy - L // 2, cx - L // 2); window cells outside the grid are masked out), shapes
+    (N, S, 1, L, L) and (N, S, 4, L, L).
     Row = y, column = x (the authors' online label swaps them; we do not).
     """
     h, w = grid_size
@@ -36,23 +48,47 @@ def regression_targets(boxes, stride, grid_size, radius=0):
     y1 = boxes[..., 1] / stride
     x2 = (boxes[..., 0] + boxes[..., 2]) / stride
     y2 = (boxes[..., 1] + boxes[..., 3]) / stride
-    cx = torch.floor(0.5 * (x1 + x2)).clamp(0, w - 1)
-    cy = torch.floor(0.5 * (y1 + y2)).clamp(0, h - 1)
-    xs = torch.arange(w, dtype=boxes.dtype, device=boxes.device).view(1, 1, 1, w)
-    ys = torch.arange(h, dtype=boxes.dtype, device=boxes.device).view(1, 1, h, 1)
-    mask = (((xs - cx[..., None, None]).abs() <= radius) & ((ys - cy[..., None, None]).abs() <= radius))
-    shape = boxes.shape[:-1] + (h, w)
+    cy, cx = centre_cells(boxes, stride, grid_size)
+    cy, cx = cy.to(boxes.dtype)[..., None, None], cx.to(boxes.dtype)[..., None, None]
+    if window is None:
+        xs = torch.arange(w, dtype=boxes.dtype, device=boxes.device).view(1, 1, 1, w)
+        ys = torch.arange(h, dtype=boxes.dtype, device=boxes.device).view(1, 1, h, 1)
+        inside = True
+    else:
+        offsets = torch.arange(window, dtype=boxes.dtype, device=boxes.device) - window // 2
+        xs = cx + offsets.view(1, 1, 1, window)
+        ys = cy + offsets.view(1, 1, window, 1)
+        inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+    mask = ((xs - cx).abs() <= radius) & ((ys - cy).abs() <= radius) & inside
+    shape = mask.shape
     targets = torch.stack([(xs - x1[..., None, None]).expand(shape), (x2[..., None, None] - xs).expand(shape),
                            (ys - y1[..., None, None]).expand(shape), (y2[..., None, None] - ys).expand(shape)],
                           dim=2)
     return mask.unsqueeze(2).to(boxes.dtype), targets
 
 
+def crop_windows(feat, cy, cx, window):
+    """L x L windows of the feature maps centred on cells (cy, cx), zero outside the maps.
+
+    feat (N, S, C, H, W); cy, cx (N, S) long -> (N, S, C, L, L); cell (0, 0) of a window is map
+    cell (cy - L // 2, cx - L // 2). Differentiable w.r.t. feat.
+    """
+    n, s, c, h, w = feat.shape
+    offsets = torch.arange(window, device=feat.device) - window // 2
+    rows = cy[..., None] + offsets                                  # (N, S, L)
+    cols = cx[..., None] + offsets
+    valid = ((rows >= 0) & (rows < h))[..., :, None] & ((cols >= 0) & (cols < w))[..., None, :]
+    n_idx = torch.arange(n, device=feat.device).view(n, 1, 1, 1)
+    s_idx = torch.arange(s, device=feat.device).view(1, s, 1, 1)
+    out = feat[n_idx, s_idx, :, rows.clamp(0, h - 1)[..., :, None], cols.clamp(0, w - 1)[..., None, :]]
+    return out.permute(0, 1, 4, 2, 3) * valid.unsqueeze(2).to(feat.dtype)   # (N, S, L, L, C) -> (N, S, C, L, L)
+
+
 class RegressionOptimizer(nn.Module):
     """Learned parameters (authors' names): log_step_length, filter_reg."""
 
     def __init__(self, feat_stride=4, filter_size=3, num_iter=5, init_step_length=1.0, init_filter_reg=0.1,
-                 min_filter_reg=1e-3, step_rule="masked", label_radius=0):
+                 min_filter_reg=1e-3, step_rule="masked", label_radius=0, windowed=True):
         super().__init__()
         if step_rule not in STEP_RULES:
             raise ValueError(f"step_rule must be one of {STEP_RULES}")
@@ -62,6 +98,7 @@ class RegressionOptimizer(nn.Module):
         self.min_filter_reg = min_filter_reg
         self.step_rule = step_rule
         self.label_radius = label_radius
+        self.windowed = windowed        # False: always the whole map (the reference in tests)
         self.log_step_length = nn.Parameter(torch.tensor([math.log(init_step_length)]))
         self.filter_reg = nn.Parameter(torch.tensor([float(init_filter_reg)]))
 
@@ -74,12 +111,31 @@ class RegressionOptimizer(nn.Module):
             return torch.full((n, s, 1, 1, 1), math.sqrt(1.0 / n), dtype=like.dtype, device=like.device)
         return sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1)
 
+    def window_size(self, grid_size):
+        """Side of the feature windows the "masked" rule needs, or None for the whole map.
+
+        With the masked rule only the (2R+1)^2 cells around each centre have a residual, and they
+        see the features within k // 2 cells of them: the loss, its gradient and the step length
+        on L = 2R + 1 + 2 (k // 2) cell windows equal those on the whole map (odd k). The authors'
+        rule sums ||J g||^2 over the whole map, so it needs the whole map.
+        """
+        k = self.filter_size
+        side = 2 * self.label_radius + 1 + 2 * (k // 2)
+        if not self.windowed or self.step_rule != "masked" or k % 2 == 0 or side >= min(grid_size):
+            return None
+        return side
+
     def _residual_terms(self, feat, boxes, sample_weight):
-        """targets (N,S,4,H,W), masked residual weight (N,S,1,H,W), unmasked sample weight (N,S,1,1,1)."""
+        """feat, or its windows around each centre (see window_size); targets (N,S,4,h,w), masked
+        residual weight (N,S,1,h,w), unmasked sample weight (N,S,1,1,1) on those maps."""
         n, s = feat.shape[:2]
-        mask, targets = regression_targets(boxes, self.feat_stride, feat.shape[-2:], self.label_radius)
+        grid = feat.shape[-2:]
+        window = self.window_size(grid)
+        mask, targets = regression_targets(boxes, self.feat_stride, grid, self.label_radius, window)
+        if window is not None:
+            feat = crop_windows(feat, *centre_cells(boxes, self.feat_stride, grid), window)
         weight = self._weights(n, s, sample_weight, feat)
-        return targets, weight * mask, weight
+        return feat, targets, weight * mask, weight
 
     def _gradient_step(self, filt, feat, targets, sw, weight):
         """Closed-form gradient g (S,4,C,k,k) and Gauss-Newton step length alpha (S,)."""
@@ -94,13 +150,13 @@ class RegressionOptimizer(nn.Module):
 
     def gradient_and_step(self, filt, feat, boxes, sample_weight=None):
         """dL/df in closed form and the step length of ``step_rule`` (for tests and analysis)."""
-        return self._gradient_step(filt, feat, *self._residual_terms(feat, boxes, sample_weight))
+        return self._gradient_step(filt, *self._residual_terms(feat, boxes, sample_weight))
 
     def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
         """Returns (filter (S,4,C,k,k), iterates, losses) like ClassifierOptimizer.forward."""
         num_iter = self.num_iter if num_iter is None else num_iter
         s = feat.shape[1]
-        targets, sw, weight = self._residual_terms(feat, boxes, sample_weight)
+        feat, targets, sw, weight = self._residual_terms(feat, boxes, sample_weight)
         step = torch.exp(self.log_step_length)
         iterates, losses = [filt], []
         for _ in range(num_iter):
@@ -120,5 +176,5 @@ class RegressionOptimizer(nn.Module):
 
     def loss(self, filt, feat, boxes, sample_weight=None):
         """L(f) per sequence (S,)."""
-        targets, sw, _ = self._residual_terms(feat, boxes, sample_weight)
+        feat, targets, sw, _ = self._residual_terms(feat, boxes, sample_weight)
         return self._objective(filt, feat, targets, sw)

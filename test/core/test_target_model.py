@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from fcot_ros.target_model.classifier_optimizer import ClassifierOptimizer
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
@@ -27,6 +28,49 @@ def _randomise_loss_parameters(opt, g):
         for p in (opt.label_map_predictor.weight, opt.target_mask_predictor.weight,
                   opt.spatial_weight_predictor.weight):
             p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+
+
+def _grouped_conv_reference(feat, filt):
+    """apply_filter as a grouped convolution (an independent implementation)."""
+    n, s, c, h, w = feat.shape
+    nf, k = filt.shape[1], filt.shape[-1]
+    out = F.conv2d(feat.reshape(n, s * c, h, w), filt.reshape(s * nf, c, k, k), padding=k // 2, groups=s)
+    return out.view(n, s, nf, out.shape[-2], out.shape[-1])
+
+
+@pytest.mark.parametrize("nf,k,h,w", [(1, 4, 12, 9), (4, 3, 7, 11), (2, 5, 6, 6), (1, 2, 5, 8), (1, 1, 4, 3)])
+def test_filter_ops_match_grouped_convolution(nf, k, h, w):
+    """The GEMM + shifted-sum correlation equals a grouped conv2d; its transpose equals the
+    autograd gradient of that conv2d w.r.t. the filter (odd and even filter sizes, non-square maps)."""
+    g = torch.Generator().manual_seed(k * 10 + nf)
+    feat = torch.randn(3, 2, 5, h, w, generator=g, dtype=torch.float64)
+    filt = torch.randn(2, nf, 5, k, k, generator=g, dtype=torch.float64, requires_grad=True)
+    reference = _grouped_conv_reference(feat, filt)
+    torch.testing.assert_close(apply_filter(feat, filt), reference, rtol=1e-12, atol=1e-12)
+    residual = torch.randn(reference.shape, generator=g, dtype=torch.float64)
+    (auto,) = torch.autograd.grad((reference * residual).sum(), filt)
+    torch.testing.assert_close(apply_feat_transpose(feat, residual, k), auto, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("radius", [0, 2])
+def test_regression_windows_equal_the_whole_map(radius):
+    """The masked rule on windows around each centre gives the whole map's loss, gradient, step
+    length and iterates, including centres at the map border (zero features outside)."""
+    feat, boxes, weights, g = _problem(n=4, s=2, size=20, stride=4, seed=13)
+    boxes[0, 0, :2] = torch.tensor([-6.0, 70.0], dtype=torch.float64)     # centre cell clamped to the edge
+    boxes[1, 1, :2] = torch.tensor([74.0, -2.0], dtype=torch.float64)
+    windowed = RegressionOptimizer(feat_stride=4, label_radius=radius).double()
+    whole = RegressionOptimizer(feat_stride=4, label_radius=radius, windowed=False).double()
+    assert windowed.window_size((20, 20)) == 2 * radius + 3 and whole.window_size((20, 20)) is None
+    filt = 0.05 * torch.randn(2, 4, 5, 3, 3, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(windowed.loss(filt, feat, boxes, weights), whole.loss(filt, feat, boxes, weights),
+                               rtol=1e-12, atol=1e-12)
+    for a, b in zip(windowed.gradient_and_step(filt, feat, boxes, weights),
+                    whole.gradient_and_step(filt, feat, boxes, weights)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    final_w, _, _ = windowed(filt, feat, boxes, weights, num_iter=4)
+    final_f, _, _ = whole(filt, feat, boxes, weights, num_iter=4)
+    torch.testing.assert_close(final_w, final_f, rtol=1e-10, atol=1e-12)
 
 
 def test_feat_transpose_is_the_filter_gradient():
