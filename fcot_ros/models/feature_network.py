@@ -30,7 +30,6 @@ class FeatureNetwork(nn.Module):
     def __init__(self, config: NetworkConfig, imagenet_backbone: bool = True):
         super().__init__()
         self.config = config
-        c4, c8, c16 = config.backbone_channels
         if config.backbone == "resnet50":
             self.backbone = ResNet50()
         elif config.backbone == "efficientnet_lite0":
@@ -45,6 +44,19 @@ class FeatureNetwork(nn.Module):
         self.register_buffer("bgr_mean", mean, persistent=False)
         self.register_buffer("bgr_inv_std", 1.0 / std, persistent=False)
 
+        if config.hand_init:
+            # weights that hand_init_ leaves at their random init (e.g. the RMG heads) are drawn
+            # from a fixed seed, without touching the global RNG: every process builds the same
+            # network, so the state-dict hash (the export cache key) is the same
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                self._build_heads(config)
+                self.hand_init_()
+        else:
+            self._build_heads(config)
+
+    def _build_heads(self, config):
+        c4, c8, c16 = config.backbone_channels
         d, g = config.decoder_dim, config.groups
         self.decoder = FPNDecoder((c4, c8, c16), d)
         self.cls18_head = Cls18Head(c16, config.cls18_dim, config.cls_filter_size)
@@ -54,8 +66,6 @@ class FeatureNetwork(nn.Module):
         self.cls18_initializer = FilterInitializer(config.cls18_dim, config.cls_filter_size, 16)
         self.cls72_initializer = FilterInitializer(config.cls72_dim, config.cls_filter_size, 4)
         self.rmg_initializer = RMGInitializer(d, config.reg_mid, config.reg_dim, g, config.reg_filter_size)
-        if config.hand_init:
-            self.hand_init_()
 
     def hand_init_(self):
         """Identity-like heads so that ImageNet features reach the online optimizers intact

@@ -20,14 +20,23 @@ STATE_NAMES = {TrackedTarget.IDLE: "idle", TrackedTarget.TRACKING: "tracking",
 
 
 class TrackClient(Node):
-    def __init__(self, namespace: str = "", name: str = "fcot_client", context=None):
+    def __init__(self, namespace: str = "", name: str = "fcot_client", context=None, debug_images: bool = False):
+        """debug_images: also subscribe to track/debug_image (best effort) and keep what arrives in
+        ``self.debug_images``. Subscriptions are made here, before spinning starts: rclpy entities
+        created while another thread spins the executor may not be waited on."""
         super().__init__(name, namespace=namespace or "", context=context)
         self.received = []          # (arrival_ns, TrackedTarget)
         self.diagnostics = {}       # key -> value of the tracker's latest DiagnosticStatus
+        self.debug_images = []      # sensor_msgs/Image, when asked for
         self._lock = threading.Lock()
         self._event = threading.Condition(self._lock)
         self.create_subscription(TrackedTarget, "track/target", self._on_target, 100)
         self.create_subscription(DiagnosticArray, "/diagnostics", self._on_diag, 10)
+        if debug_images:
+            from rclpy.qos import QoSProfile, ReliabilityPolicy
+            from sensor_msgs.msg import Image
+            self.create_subscription(Image, "track/debug_image", self.debug_images.append,
+                                     QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
         self._init = self.create_client(InitTrack, "track/init")
         self._stop = self.create_client(Trigger, "track/stop")
         self._executor = SingleThreadedExecutor(context=self.context)

@@ -61,6 +61,8 @@ def session_options(threads=None):
     spin = "1" if os.environ.get("FCOT_ORT_SPIN", "0") == "1" else "0"
     so.add_session_config_entry("session.intra_op.allow_spinning", spin)
     so.log_severity_level = 3  # errors only
+    if os.environ.get("FCOT_ORT_ARENA", "0") != "1":
+        so.enable_cpu_mem_arena = False
     return so
 
 

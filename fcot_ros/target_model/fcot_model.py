@@ -12,14 +12,17 @@ from fcot_ros.target_model.regression_optimizer import RegressionOptimizer
 
 # Loss-parameter initialisation per model. fcot_r50 uses the authors' training values; for
 # fcot_lite's 72 branch the radial functions are laid out in crop pixels like the 18 branch
-# (label sigma 1.8 cells = the offline 72-label sigma, mask edge 8 cells = 32 px).
+# (label sigma 1.8 cells = the offline 72-label sigma, mask edge 8 cells = 32 px); its regressor
+# is solved exactly (tracker reg_solver="exact") with ridge weight lambda = 1 (filter_reg 1.0;
+# features have ~60 energy per patch dimension): 0.61 mean AUC on the first 300 frames of the 15
+# shared sequences, against 0.55 for 4 + 6 + 1 steps with lambda = 0.01.
 OPTIMIZER_INIT = {
     "fcot_r50": dict(cls18=dict(init_gauss_sigma=0.9, bin_displacement=0.1, mask_radius=2.0),
                      cls72=dict(init_gauss_sigma=0.9, bin_displacement=0.1, mask_radius=2.0),
                      reg=dict(step_rule="authors", label_radius=0)),
     "fcot_lite": dict(cls18=dict(init_gauss_sigma=0.9, bin_displacement=0.1, mask_radius=2.0),
                       cls72=dict(init_gauss_sigma=1.8, bin_displacement=0.4, mask_radius=8.0),
-                      reg=dict(step_rule="masked", label_radius=2)),
+                      reg=dict(step_rule="masked", label_radius=2, init_filter_reg=1.0)),
 }
 
 

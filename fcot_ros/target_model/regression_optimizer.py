@@ -17,6 +17,7 @@ sample_weight (N, S) or None (uniform 1/N).
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
@@ -111,29 +112,52 @@ class RegressionOptimizer(nn.Module):
             return torch.full((n, s, 1, 1, 1), math.sqrt(1.0 / n), dtype=like.dtype, device=like.device)
         return sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1)
 
-    def window_size(self, grid_size):
-        """Side of the feature windows the "masked" rule needs, or None for the whole map.
-
-        With the masked rule only the (2R+1)^2 cells around each centre have a residual, and they
-        see the features within k // 2 cells of them: the loss, its gradient and the step length
-        on L = 2R + 1 + 2 (k // 2) cell windows equal those on the whole map (odd k). The authors'
-        rule sums ||J g||^2 over the whole map, so it needs the whole map.
-        """
+    @property
+    def loss_window(self):
+        """Side L = 2R + 1 + 2 (k // 2) of the cell windows that hold all the loss sees (odd k):
+        the (2R+1)^2 masked cells around a centre and the features within k // 2 cells of them."""
         k = self.filter_size
-        side = 2 * self.label_radius + 1 + 2 * (k // 2)
-        if not self.windowed or self.step_rule != "masked" or k % 2 == 0 or side >= min(grid_size):
-            return None
-        return side
+        if k % 2 == 0:
+            raise ValueError("regression windows need an odd filter size")
+        return 2 * self.label_radius + 1 + 2 * (k // 2)
 
-    def _residual_terms(self, feat, boxes, sample_weight):
-        """feat, or its windows around each centre (see window_size); targets (N,S,4,h,w), masked
-        residual weight (N,S,1,h,w), unmasked sample weight (N,S,1,1,1) on those maps."""
-        n, s = feat.shape[:2]
+    def window_size(self, grid_size):
+        """Side of the feature windows that steepest descent on (H, W) = grid_size maps may use,
+        or None for the whole map.
+
+        With the masked rule only the (2R+1)^2 cells around each centre have a residual: the loss,
+        its gradient and the step length on ``loss_window`` windows equal those on the whole map.
+        The authors' rule sums ||J g||^2 over the whole map, so it needs the whole map.
+        """
+        if not self.windowed or self.step_rule != "masked" or self.filter_size % 2 == 0:
+            return None
+        side = self.loss_window
+        return side if side < min(grid_size) else None
+
+    def cut_windows(self, feat, boxes):
+        """feat (N, S, C, H, W), boxes (N, S, 4) -> the (N, S, C, L, L) ``loss_window`` windows
+        around each sample's centre cell (zero outside the map). Every method takes them in place
+        of the maps when given ``grid_size=(H, W)``; a sample memory can keep just these."""
         grid = feat.shape[-2:]
-        window = self.window_size(grid)
+        return crop_windows(feat, *centre_cells(boxes, self.feat_stride, grid), self.loss_window)
+
+    def _residual_terms(self, feat, boxes, sample_weight, grid_size=None):
+        """feat, or its windows around each centre (see window_size); targets (N,S,4,h,w), masked
+        residual weight (N,S,1,h,w), unmasked sample weight (N,S,1,1,1) on those maps.
+        grid_size: feat already holds the windows of maps of that size (see cut_windows)."""
+        n, s = feat.shape[:2]
+        if grid_size is None:
+            grid = feat.shape[-2:]
+            window = self.window_size(grid)
+            if window is not None:
+                feat = self.cut_windows(feat, boxes)
+        else:
+            grid, window = tuple(grid_size), self.loss_window
+            if self.step_rule != "masked":
+                raise ValueError("the authors' step rule needs whole maps, not windows")
+            if tuple(feat.shape[-2:]) != (window, window):
+                raise ValueError(f"windows must be {window}x{window}, got {tuple(feat.shape[-2:])}")
         mask, targets = regression_targets(boxes, self.feat_stride, grid, self.label_radius, window)
-        if window is not None:
-            feat = crop_windows(feat, *centre_cells(boxes, self.feat_stride, grid), window)
         weight = self._weights(n, s, sample_weight, feat)
         return feat, targets, weight * mask, weight
 
@@ -148,15 +172,15 @@ class RegressionOptimizer(nn.Module):
         den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
         return grad, num / den
 
-    def gradient_and_step(self, filt, feat, boxes, sample_weight=None):
+    def gradient_and_step(self, filt, feat, boxes, sample_weight=None, grid_size=None):
         """dL/df in closed form and the step length of ``step_rule`` (for tests and analysis)."""
-        return self._gradient_step(filt, *self._residual_terms(feat, boxes, sample_weight))
+        return self._gradient_step(filt, *self._residual_terms(feat, boxes, sample_weight, grid_size))
 
-    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
+    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False, grid_size=None):
         """Returns (filter (S,4,C,k,k), iterates, losses) like ClassifierOptimizer.forward."""
         num_iter = self.num_iter if num_iter is None else num_iter
         s = feat.shape[1]
-        feat, targets, sw, weight = self._residual_terms(feat, boxes, sample_weight)
+        feat, targets, sw, weight = self._residual_terms(feat, boxes, sample_weight, grid_size)
         step = torch.exp(self.log_step_length)
         iterates, losses = [filt], []
         for _ in range(num_iter):
@@ -169,12 +193,44 @@ class RegressionOptimizer(nn.Module):
             losses.append(self._objective(filt, feat, targets, sw))
         return filt, iterates, losses
 
+    def solve(self, feat, boxes, sample_weight=None, grid_size=None):
+        """The exact minimiser of L(f), by the normal equations (no steps, no start filter).
+
+        (sum_n w_n sum_cells M x x^T + lambda I) f = sum_n w_n sum_cells M x y, with x the k x k x C
+        feature patch of a masked cell and y its 4 targets; lambda = reg_weight. The limit of
+        infinitely many steps of either step rule (they share the loss). fcot_lite uses it before
+        its RMG initializer is trained: its zero initial filter and 4 untrained steps leave the
+        regressor far from the loss minimum (tracker parameter ``reg_solver``). Odd k only.
+        feat (N, S, C, H, W) (or windows, with grid_size), boxes (N, S, 4) -> filter (S, 4, C, k, k);
+        differentiable.
+        """
+        side, k = self.loss_window, self.filter_size
+        if grid_size is None:
+            grid_size, feat = feat.shape[-2:], self.cut_windows(feat, boxes)
+        n, s, c = feat.shape[:3]
+        mask, targets = regression_targets(boxes, self.feat_stride, tuple(grid_size), self.label_radius, side)
+        # the (2R+1)^2 central cells of each window hold every masked cell; their k x k patches, in
+        # the filter's (C, k, k) order: (N, S, C*k*k, (2R+1)^2)
+        inner = slice(k // 2, side - k // 2)
+        patches = F.unfold(feat.reshape(n * s, c, side, side), k).view(n, s, c * k * k, -1)
+        mask, targets = mask[..., inner, inner], targets[..., inner, inner]
+        cell_weight = self._weights(n, s, sample_weight, feat).view(n, s, 1) ** 2 * mask.reshape(n, s, -1)
+        weighted = patches * cell_weight.unsqueeze(2)
+        gram = torch.einsum("nsdp,nsep->sde", weighted, patches)                      # (S, D, D)
+        rhs = torch.einsum("nsdp,nsfp->sdf", weighted, targets.reshape(n, s, 4, -1))  # (S, D, 4)
+        eye = torch.eye(c * k * k, dtype=feat.dtype, device=feat.device)
+        # in float64: lambda is small against the feature energy (fcot_lite: 1 vs ~60 per dimension),
+        # and a float32 solve would turn rounding into visible box jitter
+        solution = torch.linalg.solve((gram + self.reg_weight * eye).double(), rhs.double()).to(feat.dtype)
+        return solution.transpose(1, 2).reshape(s, 4, c, k, k)
+
+    def loss(self, filt, feat, boxes, sample_weight=None, grid_size=None):
+        """L(f) per sequence (S,)."""
+        feat, targets, sw, _ = self._residual_terms(feat, boxes, sample_weight, grid_size)
+        return self._objective(filt, feat, targets, sw)
+
     def _objective(self, filt, feat, targets, sw):
         residual = sw * (apply_filter(feat, filt) - targets)
         return 0.5 * (residual * residual).sum(dim=(0, 2, 3, 4)) + \
             0.5 * self.reg_weight * (filt * filt).sum(dim=(1, 2, 3, 4))
 
-    def loss(self, filt, feat, boxes, sample_weight=None):
-        """L(f) per sequence (S,)."""
-        feat, targets, sw, _ = self._residual_terms(feat, boxes, sample_weight)
-        return self._objective(filt, feat, targets, sw)

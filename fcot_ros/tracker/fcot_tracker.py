@@ -21,6 +21,7 @@ from fcot_ros.errors import NotInitializedError
 from fcot_ros.target_model.filter_ops import apply_filter
 from fcot_ros.tracker.augmentation import augment_first_frame, zoom_samples
 from fcot_ros.tracker.crop import crop_to_image, extract_crop, image_to_crop
+from fcot_ros.tracker.heap import release_free_heap
 from fcot_ros.tracker.localization import HARD_NEGATIVE, NOT_FOUND, UNCERTAIN, hann_window, localize
 from fcot_ros.tracker.memory import SampleMemory
 from fcot_ros.tracker.result import LOST, TRACKING, TrackResult
@@ -75,7 +76,13 @@ class FCOTTracker:
         """Start tracking ``box`` = (x, y, w, h) in image pixels."""
         image = check_image(image)
         x, y, w, h = check_box(box, image.shape, min_size=2.0)
+        self._initialized = False       # until this initialisation has completed
         p = self.params
+        # the regression memory keeps only the windows around each sample's centre that its loss
+        # sees when that suffices (masked rule or exact solve): 7x7 instead of 72x72 cells
+        grid = (self.grid72, self.grid72)
+        windows = p.reg_solver == "exact" or self.model.reg_optimizer.window_size(grid) is not None
+        self._reg_grid = grid if windows else None
         self.image_size = (image.shape[1], image.shape[0])
         self.pos = (x + w / 2.0, y + h / 2.0)
         self.size = (w, h)
@@ -97,31 +104,64 @@ class FCOTTracker:
             crops.append(crop)
             boxes.append((centre + (bx - centre) * f, centre + (by - centre) * f, bw * f, bh * f))
         crops = np.stack(crops)
-        boxes_t = torch.tensor(boxes, dtype=torch.float32, device=self.device)
+        boxes = np.asarray(boxes, dtype=np.float32)
+        boxes_t = torch.from_numpy(boxes).to(self.device)
 
-        cls18, cls72, reg, f18, f72, freg = self.runtime.extract_init(crops, boxes_t.cpu().numpy())
+        n = len(crops)
         m = self.model
-        n = boxes_t.shape[0]
+        capacity = max(p.sample_memory_size, n + 1)
+        # the first-frame samples go through the network init_batch_size at a time, straight into
+        # the sample memory (bounds the activation memory; the same result as one batch)
+        chunk = p.init_batch_size or n
+        self.memory, f18, f72, freg = None, 0.0, 0.0, None
+        for i in range(0, n, chunk):
+            cls18, cls72, reg, g18, g72, greg = self.runtime.extract_init(crops[i:i + chunk], boxes[i:i + chunk])
+            if self.memory is None:
+                shapes = {"cls18": cls18.shape[1:], "cls72": cls72.shape[1:], "reg": self._reg_sample_shape(reg)}
+                self.memory = SampleMemory(capacity, shapes, p.init_samples_minimum_weight, device=self.device)
+            self.memory.write_initial(i, {"cls18": cls18, "cls72": cls72,
+                                          "reg": self._reg_sample(reg, boxes_t[i:i + chunk])})
+            f18 = f18 + g18 * (cls18.shape[0] / n)      # the initializers' filters are means over samples
+            f72 = f72 + g72 * (cls18.shape[0] / n)
+            freg = greg if freg is None else freg        # RMG: from the first (identity) sample
+        self.memory.set_initial(boxes_t)
+        del cls18, cls72, reg
+
         b = boxes_t.unsqueeze(1)
-        self.f18, _, _ = m.cls18_optimizer(f18.view(1, 1, *f18.shape[1:]), cls18.unsqueeze(1), b,
+        mem = self.memory
+        self.f18, _, _ = m.cls18_optimizer(f18.view(1, 1, *f18.shape[1:]), mem.view("cls18"), b,
                                            num_iter=p.net_opt_iter)
-        self.f72, _, _ = m.cls72_optimizer(f72.view(1, 1, *f72.shape[1:]), cls72.unsqueeze(1), b,
+        self.f72, _, _ = m.cls72_optimizer(f72.view(1, 1, *f72.shape[1:]), mem.view("cls72"), b,
                                            num_iter=p.net_opt_iter_72)
         self.freg_init = freg
-        self.freg, _, _ = m.reg_optimizer(freg, reg.unsqueeze(1), b, num_iter=p.reg_net_opt_iter)
+        if p.reg_solver == "exact":
+            self.freg = m.reg_optimizer.solve(mem.view("reg"), b, grid_size=self._reg_grid)
+        else:
+            self.freg, _, _ = m.reg_optimizer(freg, mem.view("reg"), b, num_iter=p.reg_net_opt_iter,
+                                              grid_size=self._reg_grid)
         self.f18_init, self.f72_init = self.f18, self.f72
 
-        capacity = max(p.sample_memory_size, n + 1)
-        self.memory = SampleMemory(capacity, {"cls18": cls18.shape[1:], "cls72": cls72.shape[1:],
-                                              "reg": reg.shape[1:]},
-                                   p.init_samples_minimum_weight, device=self.device)
-        self.memory.initialize({"cls18": cls18, "cls72": cls72, "reg": reg}, boxes_t)
         self.frame_num = 1
         self.frames_since_update = 0
         self.best_sample = None
         self.search_centre = self.pos
         self.lost_count = 0
         self._initialized = True
+        release_free_heap()
+
+    def _reg_sample_shape(self, reg):
+        """(C, h, w) of one regression-memory sample for maps reg (N, C, H, W)."""
+        if self._reg_grid is None:
+            return tuple(reg.shape[1:])
+        side = self.model.reg_optimizer.loss_window
+        return (reg.shape[1], side, side)
+
+    def _reg_sample(self, reg, boxes):
+        """What the regression memory keeps of maps reg (N, C, H, W) with boxes (N, 4) crop px:
+        the maps, or their loss windows (N, C, L, L)."""
+        if self._reg_grid is None:
+            return reg
+        return self.model.reg_optimizer.cut_windows(reg.unsqueeze(1), boxes.unsqueeze(1))[:, 0]
 
     # ------------------------------------------------------------------ tracking
     def _scores(self, cls18, cls72, reg):
@@ -178,6 +218,8 @@ class FCOTTracker:
             l = r = w_c / 2.0
             t = b = h_c / 2.0
         box = crop_to_image((4.0 * col - l, 4.0 * row - t, l + r, t + b), centre, scale, s)
+        if p.size_update_rate < 1.0:
+            box = self._damp_size(box, p.size_update_rate)
         box = self._clip_box(box)
         self.pos = (box[0] + box[2] / 2.0, box[1] + box[3] / 2.0)
         self.size = (box[2], box[3])
@@ -191,6 +233,13 @@ class FCOTTracker:
             self._update(cls18, cls72, reg, box_crop, loc.score, loc.flag == HARD_NEGATIVE)
         t4 = time.perf_counter()
         return self._result(loc.score, STATE_UNCERTAIN if loc.flag == UNCERTAIN else TRACKING, (t0, t1, t2, t3, t4))
+
+    def _damp_size(self, box, rate):
+        """Same centre; width and height moved from the previous size by ``rate`` in log space."""
+        x, y, w, h = box
+        w_new = self.size[0] ** (1.0 - rate) * max(w, 1e-3) ** rate
+        h_new = self.size[1] ** (1.0 - rate) * max(h, 1e-3) ** rate
+        return (x + (w - w_new) / 2.0, y + (h - h_new) / 2.0, w_new, h_new)
 
     def _clip_box(self, box):
         x, y, w, h = box
@@ -210,8 +259,8 @@ class FCOTTracker:
     # ------------------------------------------------------------------ online update
     def _update(self, cls18, cls72, reg, box_crop, score, hard_negative):
         p = self.params
-        sample = ({"cls18": cls18[0], "cls72": cls72[0], "reg": reg[0]},
-                  torch.tensor(box_crop, dtype=torch.float32, device=self.device))
+        box = torch.tensor(box_crop, dtype=torch.float32, device=self.device)
+        sample = ({"cls18": cls18[0], "cls72": cls72[0], "reg": self._reg_sample(reg, box[None])[0]}, box)
         if self.frame_num <= p.init_train_frames + 1:
             self.memory.add(*sample, p.learning_rate)
             self._optimize(p.init_train_iter, p.reg_init_train_iter)
@@ -237,4 +286,8 @@ class FCOTTracker:
             self.f18, _, _ = m.cls18_optimizer(self.f18, mem.view("cls18"), boxes, weights, num_iter=cls_iter)
             self.f72, _, _ = m.cls72_optimizer(self.f72, mem.view("cls72"), boxes, weights, num_iter=cls_iter)
         if reg_iter > 0:  # the regression loss weighs samples uniformly (authors)
-            self.freg, _, _ = m.reg_optimizer(self.freg, mem.view("reg"), boxes, None, num_iter=reg_iter)
+            if self.params.reg_solver == "exact":
+                self.freg = m.reg_optimizer.solve(mem.view("reg"), boxes, grid_size=self._reg_grid)
+            else:
+                self.freg, _, _ = m.reg_optimizer(self.freg, mem.view("reg"), boxes, None, num_iter=reg_iter,
+                                                  grid_size=self._reg_grid)

@@ -24,11 +24,24 @@ class SampleMemory:
 
     def initialize(self, features, boxes):
         """Store the first-frame samples (uniform weights). features {name: (N, C, H, W)}."""
+        self.write_initial(0, features)
+        self.set_initial(boxes)
+
+    def write_initial(self, start, features):
+        """Write first-frame samples start, start + 1, ... (features {name: (n, C, H, W)}), e.g.
+        chunk by chunk as the network produces them; then set_initial."""
+        n = next(iter(features.values())).shape[0]
+        if start + n > self.capacity:
+            raise ValueError(f"{start + n} initial samples do not fit a memory of {self.capacity}")
+        for k, bank in self.banks.items():
+            bank[start:start + n] = features[k]
+
+    def set_initial(self, boxes):
+        """The first len(boxes) slots hold the first-frame samples (written with write_initial),
+        with boxes (N, 4) and uniform weights; forget everything else."""
         n = boxes.shape[0]
         if n > self.capacity:
             raise ValueError(f"{n} initial samples do not fit a memory of {self.capacity}")
-        for k, bank in self.banks.items():
-            bank[:n] = features[k]
         self.boxes[:n] = boxes
         self.weights.zero_()
         self.weights[:n] = 1.0 / n

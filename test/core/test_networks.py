@@ -7,6 +7,7 @@ import torch
 from fcot_ros.models.config import get_config
 from fcot_ros.models.efficientnet_lite import EfficientNetLite0, load_lite0_imagenet
 from fcot_ros.models.feature_network import FeatureNetwork
+from fcot_ros.target_model.fcot_model import build_model
 
 BICYCLES = {444, 671, 870}  # bicycle-built-for-two, mountain bike, tricycle
 CARS = {407, 436, 468, 511, 609, 627, 656, 661, 675, 705, 717, 734, 751, 817, 864, 867}
@@ -74,3 +75,13 @@ def test_hand_initialised_cls18_head_passes_backbone_features():
     mask = c16.abs() > 1e-3
     assert torch.allclose(ratio[mask], ratio[mask].mean(), rtol=1e-3)
     assert torch.all(cls18[:, c:] == 0)
+
+
+def test_fcot_lite_builds_the_same_network_whatever_the_global_rng():
+    """Every process builds identical fcot_lite weights (the export cache is keyed by their hash)."""
+    torch.manual_seed(1)
+    a = build_model("fcot_lite").state_dict()
+    torch.manual_seed(2)
+    b = build_model("fcot_lite").state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)

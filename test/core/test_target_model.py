@@ -71,6 +71,16 @@ def test_regression_windows_equal_the_whole_map(radius):
     final_w, _, _ = windowed(filt, feat, boxes, weights, num_iter=4)
     final_f, _, _ = whole(filt, feat, boxes, weights, num_iter=4)
     torch.testing.assert_close(final_w, final_f, rtol=1e-10, atol=1e-12)
+    # a memory that keeps only the windows (cut_windows) gives the same with grid_size
+    windows = windowed.cut_windows(feat, boxes)
+    assert windows.shape[-2:] == (2 * radius + 3, 2 * radius + 3)
+    final_c, _, _ = windowed(filt, windows, boxes, weights, num_iter=4, grid_size=(20, 20))
+    torch.testing.assert_close(final_c, final_f, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(windowed.solve(windows, boxes, weights, grid_size=(20, 20)),
+                               whole.solve(feat, boxes, weights), rtol=1e-10, atol=1e-12)
+    authors = RegressionOptimizer(feat_stride=4, label_radius=radius, step_rule="authors").double()
+    with pytest.raises(ValueError, match="whole maps"):
+        authors(filt, windows, boxes, weights, num_iter=1, grid_size=(20, 20))
 
 
 def test_feat_transpose_is_the_filter_gradient():
@@ -178,3 +188,38 @@ def test_radial_interpolation_equals_explicit_bins():
         dist = torch.rand(500, generator=g, dtype=torch.float64) * bins * disp * 1.3  # beyond the last bin too
         explicit = bin_memberships(dist, bins, disp) @ weights
         torch.testing.assert_close(interpolate_bins(weights, dist, disp), explicit, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("radius", [0, 2])
+def test_regression_exact_solve(radius):
+    """solve() is the minimiser of the regression loss: the autograd gradient of L vanishes there,
+    and it equals a least-squares fit on a design matrix built cell by cell with plain loops."""
+    feat, boxes, weights, g = _problem(n=5, s=2, c=3, size=16, stride=4, seed=17)
+    boxes[2, 1, :2] = torch.tensor([-5.0, 58.0], dtype=torch.float64)     # centre at the map border
+    opt = RegressionOptimizer(feat_stride=4, label_radius=radius, init_filter_reg=0.3).double()
+    solution = opt.solve(feat, boxes, weights)
+    filt = solution.clone().requires_grad_()
+    (grad,) = torch.autograd.grad(opt.loss(filt, feat, boxes, weights).sum(), filt)
+    assert grad.abs().max() < 1e-9
+    lam = float(opt.reg_weight.detach())
+    n, s, c, size = feat.shape[0], feat.shape[1], feat.shape[2], feat.shape[-1]
+    padded = F.pad(feat, (1, 1, 1, 1))
+    for j in range(s):
+        rows, targets = [], []
+        for i in range(n):
+            x0, y0, bw, bh = (float(v) / 4 for v in boxes[i, j])
+            cx = min(max(int(torch.floor(torch.tensor(x0 + bw / 2))), 0), size - 1)
+            cy = min(max(int(torch.floor(torch.tensor(y0 + bh / 2))), 0), size - 1)
+            root_w = math.sqrt(float(weights[i, j]))
+            for row in range(cy - radius, cy + radius + 1):
+                for col in range(cx - radius, cx + radius + 1):
+                    if not (0 <= row < size and 0 <= col < size):
+                        continue
+                    rows.append(root_w * padded[i, j, :, row:row + 3, col:col + 3].reshape(-1))
+                    targets.append(root_w * torch.tensor([col - x0, x0 + bw - col, row - y0, y0 + bh - row],
+                                                         dtype=torch.float64))
+        # ridge as an augmented least-squares problem: [X; sqrt(lam) I] f = [y; 0]
+        design = torch.cat([torch.stack(rows), math.sqrt(lam) * torch.eye(c * 9, dtype=torch.float64)])
+        rhs = torch.cat([torch.stack(targets), torch.zeros(c * 9, 4, dtype=torch.float64)])
+        expected = torch.linalg.lstsq(design, rhs).solution.T.reshape(4, c, 3, 3)
+        torch.testing.assert_close(solution[j], expected, rtol=1e-8, atol=1e-10)

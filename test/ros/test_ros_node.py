@@ -48,10 +48,10 @@ def wait_for(cond, timeout, step=0.05):
     return cond()
 
 
-def start_node(procs, client_factory, model, name="node", **params):
+def start_node(procs, client_factory, model, name="node", client_kw=None, **params):
     domain = new_domain_id()
     node = procs.node(domain, name=name, model=model, **params)
-    client = client_factory(domain)
+    client = client_factory(domain, **(client_kw or {}))
     assert client.wait_for_service(STARTUP_S), f"tracker_node did not come up:\n{node.log()}"
     assert node.wait_log("ready:", STARTUP_S), node.log()
     return domain, node, client
@@ -99,10 +99,8 @@ def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
     seq = sequence("otb_Car4")
     gt = read_groundtruth(seq)
     n_frames = 240
-    domain, node, client = start_node(procs, ros_client, test_model)
-    debug_images = []
-    client.create_subscription(Image, "track/debug_image", debug_images.append,
-                               QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+    domain, node, client = start_node(procs, ros_client, test_model, client_kw={"debug_images": True})
+    debug_images = client.debug_images
     stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
     replay = procs.replay(domain, seq, max_frames=n_frames, rate=30, duration=600, loop="pingpong",
                           stamp_log=stamps_file, wait_file=go)
