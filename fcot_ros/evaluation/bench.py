@@ -110,13 +110,23 @@ def _load(worker: dict) -> str:
     return "-" if start is None or end is None else f"{start:.1f}-{end:.1f}"
 
 
+def _stage_cell(worker: dict, stage: str) -> str:
+    """"median / mean" ms of one stage ("-" where the tracker has no such stage)."""
+    median = worker.get("stage_ms", {}).get(stage)
+    mean = worker.get("stage_ms_mean", {}).get(stage)
+    if median is None:
+        return "-"
+    return _f(median, 1) if mean is None else f"{_f(median, 1)} / {_f(mean, 1)}"
+
+
 def summary_table(rows: List[BenchRow]) -> List[str]:
-    """Markdown lines: per configuration mean AUC, P@20, norm. P, FPS, median stage ms, peak RSS and the
-    machine's load average during the run (a load above the core count means the timings contended)."""
+    """Markdown lines: per configuration mean AUC, P@20, norm. P, FPS, median / mean stage ms, peak RSS
+    and the machine's load average during the run (a load above the core count means the timings
+    contended)."""
     stages = [s for s in STAGE_ORDER if any(s in r.worker.get("stage_ms", {}) for r in rows)]
     stages += sorted({k for r in rows for k in r.worker.get("stage_ms", {})} - set(stages))
     header = ("| tracker | backend | seqs | frames | AUC | P@20px | norm. P | FPS | "
-              + "".join(f"{s} ms | " for s in stages) + "peak RSS MB | load |")
+              + "".join(f"{s} ms (med / mean) | " for s in stages) + "peak RSS MB | load |")
     lines = [header, "|---|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(stages) + "---:|---:|"]
     for row in rows:
         backend = row.worker.get("backend", row.spec.backend)
@@ -124,7 +134,7 @@ def summary_table(rows: List[BenchRow]) -> List[str]:
             lines.append(f"| {row.label} | {backend} | failed: {row.worker['error'][:120]} |")
             continue
         s = row.scores.summary
-        stage_cells = "".join(f"{_f(row.worker['stage_ms'].get(k), 1)} | " for k in stages)
+        stage_cells = "".join(f"{_stage_cell(row.worker, k)} | " for k in stages)
         lines.append(f"| {row.label} | {backend} | {s.sequences} | {row.frames} | {_f(s.auc)} | {_f(s.precision)} | "
                      f"{_f(s.norm_precision)} | {_f(row.fps, 1)} | {stage_cells}{_f(row.worker.get('peak_rss_mb'), 0)} | "
                      f"{_load(row.worker)} |")

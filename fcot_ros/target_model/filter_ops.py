@@ -20,8 +20,23 @@ def output_size(size, k):
     return size + 2 * (k // 2) - k + 1
 
 
+# images per call of the kernels below: their temporaries are F*k*k maps per image (16 maps of
+# 72x72 for a 4x4 classifier filter), so a 50-sample memory would otherwise need ~35 MB at once
+IMAGES_PER_CHUNK = 8
+
+
+def _chunks(n):
+    return [(i, min(i + IMAGES_PER_CHUNK, n)) for i in range(0, n, IMAGES_PER_CHUNK)]
+
+
 def apply_filter(feat, filt):
     """(N, S, C, H, W) x (S, F, C, k, k) -> (N, S, F, Ho, Wo), Ho = H + 2*(k//2) - k + 1."""
+    if feat.shape[0] > IMAGES_PER_CHUNK:
+        return torch.cat([_apply_filter(feat[a:b], filt) for a, b in _chunks(feat.shape[0])])
+    return _apply_filter(feat, filt)
+
+
+def _apply_filter(feat, filt):
     n, s, c, h, w = feat.shape
     nf, k = filt.shape[1], filt.shape[-1]
     p = k // 2
@@ -46,6 +61,12 @@ def apply_feat_transpose(feat, residual, filter_size):
     feat (N, S, C, H, W), residual (N, S, F, Ho, Wo) -> (S, F, C, k, k):
     grad[s, f, c, dy, dx] = sum_{n, i, j} residual[n, s, f, i, j] * feat[n, s, c, i + dy - P, j + dx - P].
     """
+    if feat.shape[0] > IMAGES_PER_CHUNK:
+        return sum(_apply_feat_transpose(feat[a:b], residual[a:b], filter_size) for a, b in _chunks(feat.shape[0]))
+    return _apply_feat_transpose(feat, residual, filter_size)
+
+
+def _apply_feat_transpose(feat, residual, filter_size):
     n, s, c, h, w = feat.shape
     nf = residual.shape[2]
     k, p = filter_size, filter_size // 2

@@ -38,12 +38,14 @@ def _grouped_conv_reference(feat, filt):
     return out.view(n, s, nf, out.shape[-2], out.shape[-1])
 
 
-@pytest.mark.parametrize("nf,k,h,w", [(1, 4, 12, 9), (4, 3, 7, 11), (2, 5, 6, 6), (1, 2, 5, 8), (1, 1, 4, 3)])
-def test_filter_ops_match_grouped_convolution(nf, k, h, w):
+@pytest.mark.parametrize("n,nf,k,h,w", [(3, 1, 4, 12, 9), (3, 4, 3, 7, 11), (3, 2, 5, 6, 6), (3, 1, 2, 5, 8),
+                                         (3, 1, 1, 4, 3), (19, 1, 4, 9, 9), (17, 4, 3, 8, 6)])
+def test_filter_ops_match_grouped_convolution(n, nf, k, h, w):
     """The GEMM + shifted-sum correlation equals a grouped conv2d; its transpose equals the
-    autograd gradient of that conv2d w.r.t. the filter (odd and even filter sizes, non-square maps)."""
+    autograd gradient of that conv2d w.r.t. the filter (odd and even filter sizes, non-square maps,
+    more images than one chunk of the kernels)."""
     g = torch.Generator().manual_seed(k * 10 + nf)
-    feat = torch.randn(3, 2, 5, h, w, generator=g, dtype=torch.float64)
+    feat = torch.randn(n, 2, 5, h, w, generator=g, dtype=torch.float64)
     filt = torch.randn(2, nf, 5, k, k, generator=g, dtype=torch.float64, requires_grad=True)
     reference = _grouped_conv_reference(feat, filt)
     torch.testing.assert_close(apply_filter(feat, filt), reference, rtol=1e-12, atol=1e-12)
