@@ -208,12 +208,11 @@ class RegressionOptimizer(nn.Module):
         if grid_size is None:
             grid_size, feat = feat.shape[-2:], self.cut_windows(feat, boxes)
         n, s, c = feat.shape[:3]
-        mask, targets = regression_targets(boxes, self.feat_stride, tuple(grid_size), self.label_radius, side)
-        # the (2R+1)^2 central cells of each window hold every masked cell; their k x k patches, in
-        # the filter's (C, k, k) order: (N, S, C*k*k, (2R+1)^2)
-        inner = slice(k // 2, side - k // 2)
+        # the (2R+1)^2 cells around each centre hold every masked cell; their k x k patches (the
+        # valid positions of the window), in the filter's (C, k, k) order: (N, S, C*k*k, (2R+1)^2)
         patches = F.unfold(feat.reshape(n * s, c, side, side), k).view(n, s, c * k * k, -1)
-        mask, targets = mask[..., inner, inner], targets[..., inner, inner]
+        mask, targets = regression_targets(boxes, self.feat_stride, tuple(grid_size), self.label_radius,
+                                           2 * self.label_radius + 1)
         cell_weight = self._weights(n, s, sample_weight, feat).view(n, s, 1) ** 2 * mask.reshape(n, s, -1)
         weighted = patches * cell_weight.unsqueeze(2)
         gram = torch.einsum("nsdp,nsep->sde", weighted, patches)                      # (S, D, D)

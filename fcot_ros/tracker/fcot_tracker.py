@@ -116,16 +116,16 @@ class FCOTTracker:
         self.memory, f18, f72, freg = None, 0.0, 0.0, None
         for i in range(0, n, chunk):
             cls18, cls72, reg, g18, g72, greg = self.runtime.extract_init(crops[i:i + chunk], boxes[i:i + chunk])
+            samples = {"cls18": cls18, "cls72": cls72, "reg": self._reg_sample(reg, boxes_t[i:i + chunk])}
             if self.memory is None:
-                shapes = {"cls18": cls18.shape[1:], "cls72": cls72.shape[1:], "reg": self._reg_sample_shape(reg)}
+                shapes = {k: v.shape[1:] for k, v in samples.items()}
                 self.memory = SampleMemory(capacity, shapes, p.init_samples_minimum_weight, device=self.device)
-            self.memory.write_initial(i, {"cls18": cls18, "cls72": cls72,
-                                          "reg": self._reg_sample(reg, boxes_t[i:i + chunk])})
-            f18 = f18 + g18 * (cls18.shape[0] / n)      # the initializers' filters are means over samples
-            f72 = f72 + g72 * (cls18.shape[0] / n)
+            self.memory.write_initial(i, samples)
+            share = cls18.shape[0] / n                   # the initializers' filters are means over samples
+            f18, f72 = f18 + g18 * share, f72 + g72 * share
             freg = greg if freg is None else freg        # RMG: from the first (identity) sample
         self.memory.set_initial(boxes_t)
-        del cls18, cls72, reg
+        del cls18, cls72, reg, samples
 
         b = boxes_t.unsqueeze(1)
         mem = self.memory
@@ -134,11 +134,7 @@ class FCOTTracker:
         self.f72, _, _ = m.cls72_optimizer(f72.view(1, 1, *f72.shape[1:]), mem.view("cls72"), b,
                                            num_iter=p.net_opt_iter_72)
         self.freg_init = freg
-        if p.reg_solver == "exact":
-            self.freg = m.reg_optimizer.solve(mem.view("reg"), b, grid_size=self._reg_grid)
-        else:
-            self.freg, _, _ = m.reg_optimizer(freg, mem.view("reg"), b, num_iter=p.reg_net_opt_iter,
-                                              grid_size=self._reg_grid)
+        self.freg = self._fit_regressor(freg, b, p.reg_net_opt_iter)
         self.f18_init, self.f72_init = self.f18, self.f72
 
         self.frame_num = 1
@@ -148,13 +144,6 @@ class FCOTTracker:
         self.lost_count = 0
         self._initialized = True
         release_free_heap()
-
-    def _reg_sample_shape(self, reg):
-        """(C, h, w) of one regression-memory sample for maps reg (N, C, H, W)."""
-        if self._reg_grid is None:
-            return tuple(reg.shape[1:])
-        side = self.model.reg_optimizer.loss_window
-        return (reg.shape[1], side, side)
 
     def _reg_sample(self, reg, boxes):
         """What the regression memory keeps of maps reg (N, C, H, W) with boxes (N, 4) crop px:
@@ -285,9 +274,14 @@ class FCOTTracker:
         if cls_iter > 0:
             self.f18, _, _ = m.cls18_optimizer(self.f18, mem.view("cls18"), boxes, weights, num_iter=cls_iter)
             self.f72, _, _ = m.cls72_optimizer(self.f72, mem.view("cls72"), boxes, weights, num_iter=cls_iter)
-        if reg_iter > 0:  # the regression loss weighs samples uniformly (authors)
-            if self.params.reg_solver == "exact":
-                self.freg = m.reg_optimizer.solve(mem.view("reg"), boxes, grid_size=self._reg_grid)
-            else:
-                self.freg, _, _ = m.reg_optimizer(self.freg, mem.view("reg"), boxes, None, num_iter=reg_iter,
-                                                  grid_size=self._reg_grid)
+        if reg_iter > 0:
+            self.freg = self._fit_regressor(self.freg, boxes, reg_iter)
+
+    def _fit_regressor(self, start, boxes, num_iter):
+        """Regression filter fitted to the memory's samples (boxes (N, 1, 4) crop px): ``num_iter``
+        steps from ``start``, or the exact minimiser (reg_solver "exact"). The regression loss
+        weighs samples uniformly (authors)."""
+        opt, feat = self.model.reg_optimizer, self.memory.view("reg")
+        if self.params.reg_solver == "exact":
+            return opt.solve(feat, boxes, grid_size=self._reg_grid)
+        return opt(start, feat, boxes, None, num_iter=num_iter, grid_size=self._reg_grid)[0]

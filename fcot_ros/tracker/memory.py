@@ -22,11 +22,6 @@ class SampleMemory:
         self.num_init = 0
         self._previous = None
 
-    def initialize(self, features, boxes):
-        """Store the first-frame samples (uniform weights). features {name: (N, C, H, W)}."""
-        self.write_initial(0, features)
-        self.set_initial(boxes)
-
     def write_initial(self, start, features):
         """Write first-frame samples start, start + 1, ... (features {name: (n, C, H, W)}), e.g.
         chunk by chunk as the network produces them; then set_initial."""

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fcot_ros.target_model.bench_optimizers import grouped_conv_filter
 from fcot_ros.target_model.classifier_optimizer import ClassifierOptimizer
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
 from fcot_ros.target_model.radial_basis import bin_memberships, interpolate_bins
@@ -30,14 +31,6 @@ def _randomise_loss_parameters(opt, g):
             p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
 
 
-def _grouped_conv_reference(feat, filt):
-    """apply_filter as a grouped convolution (an independent implementation)."""
-    n, s, c, h, w = feat.shape
-    nf, k = filt.shape[1], filt.shape[-1]
-    out = F.conv2d(feat.reshape(n, s * c, h, w), filt.reshape(s * nf, c, k, k), padding=k // 2, groups=s)
-    return out.view(n, s, nf, out.shape[-2], out.shape[-1])
-
-
 @pytest.mark.parametrize("n,nf,k,h,w", [(3, 1, 4, 12, 9), (3, 4, 3, 7, 11), (3, 2, 5, 6, 6), (3, 1, 2, 5, 8),
                                          (3, 1, 1, 4, 3), (19, 1, 4, 9, 9), (17, 4, 3, 8, 6)])
 def test_filter_ops_match_grouped_convolution(n, nf, k, h, w):
@@ -47,7 +40,7 @@ def test_filter_ops_match_grouped_convolution(n, nf, k, h, w):
     g = torch.Generator().manual_seed(k * 10 + nf)
     feat = torch.randn(n, 2, 5, h, w, generator=g, dtype=torch.float64)
     filt = torch.randn(2, nf, 5, k, k, generator=g, dtype=torch.float64, requires_grad=True)
-    reference = _grouped_conv_reference(feat, filt)
+    reference = grouped_conv_filter(feat, filt)
     torch.testing.assert_close(apply_filter(feat, filt), reference, rtol=1e-12, atol=1e-12)
     residual = torch.randn(reference.shape, generator=g, dtype=torch.float64)
     (auto,) = torch.autograd.grad((reference * residual).sum(), filt)
