@@ -5,7 +5,7 @@ setup(
     name="fcot_ros",
     version="0.1.0",
     description="FCOT single-object tracker: core library, ROS 2 node, training and evaluation tools",
-    packages=find_packages(include=["fcot_ros", "fcot_ros.*"]),
+    packages=find_packages(include=["fcot_ros", "fcot_ros.*", "training", "training.*"]),
     package_data={"fcot_ros": ["data/*", "data/**/*"]},
     python_requires=">=3.10",
     install_requires=["numpy", "torch", "opencv-contrib-python-headless", "pyyaml", "tqdm"],

@@ -1,31 +1,25 @@
 """``build_tracker``: the one public way to get a tracker (stable API used by the node, CLI, eval)."""
-from fcot_ros.baselines.opencv_trackers import OPENCV_TRACKERS, OpenCVTracker
-
-FCOT_MODELS = ("fcot_lite", "fcot_r50")
-MODELS = FCOT_MODELS + tuple(f"opencv_{k}" for k in OPENCV_TRACKERS)
-BACKENDS = ("auto", "torch", "onnxruntime", "tensorrt")
+from fcot_ros.assembly import BACKENDS, MODEL_NAMES  # noqa: F401  (re-exported for callers)
 
 
-def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
-                  preset: str = "default", device=None, **overrides):
+def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None, preset: str = "default",
+                  device=None, **overrides):
     """Build a ready-to-use single-object tracker.
 
     model:    "fcot_lite" (EfficientNet-Lite0, embedded default), "fcot_r50" (the paper's
-              network; needs ``weights``), or a baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil".
-    backend:  runtime of the frozen feature network: "auto" | "torch" | "onnxruntime" | "tensorrt".
-    weights:  path to a checkpoint (ours, or the authors' fcot.pth); None = built-in weights.
+              network; needs ``weights``), or a baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil"
+              (fcot_ros.assembly.MODEL_NAMES).
+    backend:  runtime of the frozen feature network: "auto" | "tensorrt" | "onnxruntime" | "torch".
+    weights:  path to a checkpoint (ours, or the authors' fcot.pth); None = built-in weights. The model
+              is rebuilt with the checkpoint's settings.
     preset:   name of a parameter preset (see fcot_ros.tracker.params.PRESETS).
     device:   "cpu" | "cuda" | None (auto).
-    overrides: individual tracker parameters that replace the preset's values.
+    overrides: individual tracker parameters that replace the preset's values (e.g.
+              ``compat="authors"``); ``runtime_options=RuntimeOptions(...)`` and ``model_config={...}``
+              (model settings, refused when they contradict the checkpoint) are passed on as well.
 
     Returns an object with ``initialize(image, (x, y, w, h))`` and ``track(image) -> TrackResult``.
+    Unknown names raise fcot_ros.errors.ConfigurationError.
     """
-    if model.startswith("opencv_"):
-        return OpenCVTracker(model[len("opencv_"):])
-    if model not in FCOT_MODELS:
-        raise ValueError(f"unknown model {model!r}; choose one of {MODELS}")
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
-    from fcot_ros.tracker.factory import build_fcot_tracker
-    return build_fcot_tracker(model=model, backend=backend, weights=weights, preset=preset,
-                              device=device, **overrides)
+    from fcot_ros.assembly.trackers import build_tracker as _build
+    return _build(model=model, backend=backend, weights=weights, preset=preset, device=device, **overrides)

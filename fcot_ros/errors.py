@@ -21,6 +21,10 @@ class NotInitializedError(FCOTError, RuntimeError):
     """``track`` was called before a successful ``initialize``."""
 
 
+class ConfigurationError(FCOTError, ValueError):
+    """An unknown model, backend, preset or parameter, or a value outside its allowed set."""
+
+
 class CheckpointError(FCOTError, RuntimeError):
     """A weights file is missing, corrupt, or does not match the network."""
 

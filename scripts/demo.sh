@@ -15,4 +15,4 @@ FCOT_SETUP_QUIET=1 source "$repo/scripts/setup_env.sh"
 set -u
 mkdir -p "$repo/out"
 cd "$repo/out"     # not the repo root: the source tree's fcot_ros must not shadow the installed one
-exec python -m fcot_ros.ros.demo --workdir "$repo/out/demo" "$@"
+exec python -m fcot_ros.tools.ros.demo --workdir "$repo/out/demo" "$@"

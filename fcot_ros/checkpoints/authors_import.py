@@ -21,75 +21,119 @@ from fcot_ros.errors import CheckpointError
 # 2 ReLU, 3 DCN, 4 GroupNorm, 5 ReLU, 6 DCN; ours name the parameterised ones.
 AUTHORS_KEY_TABLE = (
     # --- ResNet-50 backbone (torchvision names on both sides) -------------------------------------
-    ("feature_extractor.conv1",                          "features.backbone.conv1"),
-    ("feature_extractor.bn1",                            "features.backbone.bn1"),
-    ("feature_extractor.layer1",                         "features.backbone.layer1"),
-    ("feature_extractor.layer2",                         "features.backbone.layer2"),
-    ("feature_extractor.layer3",                         "features.backbone.layer3"),
+    ("feature_extractor.conv1",                          "backbone.conv1"),
+    ("feature_extractor.bn1",                            "backbone.bn1"),
+    ("feature_extractor.layer1",                         "backbone.layer1"),
+    ("feature_extractor.layer2",                         "backbone.layer2"),
+    ("feature_extractor.layer3",                         "backbone.layer3"),
     ("feature_extractor.layer4",                         None),  # never computed (forward stops at layer3)
     ("feature_extractor.fc",                             None),  # never computed
     # --- FPN decoder ------------------------------------------------------------------------------
-    ("pyramid_first_conv.res_conv",                      "features.decoder.lateral_18"),
-    ("pyramid_36.res_conv",                              "features.decoder.lateral_36"),
-    ("pyramid_72.res_conv",                              "features.decoder.lateral_72"),
-    ("pyramid_72.pyramid_conv",                          "features.decoder.smooth_72"),
+    ("pyramid_first_conv.res_conv",                      "decoder.lateral_18"),
+    ("pyramid_36.res_conv",                              "decoder.lateral_36"),
+    ("pyramid_72.res_conv",                              "decoder.lateral_72"),
+    ("pyramid_72.pyramid_conv",                          "decoder.smooth_72"),
     # --- classifier_18: feature head, filter initializer, DiMP optimizer --------------------------
-    ("classifier_18.feature_extractor.0",                "features.cls18_head.conv"),
-    ("classifier_18.filter_initializer.filter_conv",     "features.cls18_initializer.filter_conv"),
-    ("classifier_18.filter_optimizer.log_step_length",   "cls18_optimizer.log_step_length"),
-    ("classifier_18.filter_optimizer.filter_reg",        "cls18_optimizer.filter_reg"),
+    ("classifier_18.feature_extractor.0",                "cls18.head.conv"),
+    ("classifier_18.filter_initializer.filter_conv",     "cls18.initializer.filter_conv"),
+    ("classifier_18.filter_optimizer.log_step_length",   "cls18.optimizer.log_step_length"),
+    ("classifier_18.filter_optimizer.filter_reg",        "cls18.optimizer.filter_reg"),
     ("classifier_18.filter_optimizer.label_map_predictor.weight",
-     "cls18_optimizer.label_map_predictor.weight"),
+     "cls18.optimizer.label_map_predictor.weight"),
     ("classifier_18.filter_optimizer.target_mask_predictor.0.weight",
-     "cls18_optimizer.target_mask_predictor.weight"),
+     "cls18.optimizer.target_mask_predictor.weight"),
     ("classifier_18.filter_optimizer.spatial_weight_predictor.weight",
-     "cls18_optimizer.spatial_weight_predictor.weight"),
+     "cls18.optimizer.spatial_weight_predictor.weight"),
     # --- classifier_72 ----------------------------------------------------------------------------
-    ("classifier_72.feature_extractor.0",                "features.cls72_head.body.conv1"),
-    ("classifier_72.feature_extractor.1",                "features.cls72_head.body.gn1"),
-    ("classifier_72.feature_extractor.3",                "features.cls72_head.body.dcn1"),
-    ("classifier_72.feature_extractor.4",                "features.cls72_head.body.gn2"),
-    ("classifier_72.feature_extractor.6",                "features.cls72_head.body.dcn2"),
-    ("classifier_72.filter_initializer.filter_conv",     "features.cls72_initializer.filter_conv"),
-    ("classifier_72.filter_optimizer.log_step_length",   "cls72_optimizer.log_step_length"),
-    ("classifier_72.filter_optimizer.filter_reg",        "cls72_optimizer.filter_reg"),
+    ("classifier_72.feature_extractor.0",                "cls72.head.body.conv1"),
+    ("classifier_72.feature_extractor.1",                "cls72.head.body.gn1"),
+    ("classifier_72.feature_extractor.3",                "cls72.head.body.dcn1"),
+    ("classifier_72.feature_extractor.4",                "cls72.head.body.gn2"),
+    ("classifier_72.feature_extractor.6",                "cls72.head.body.dcn2"),
+    ("classifier_72.filter_initializer.filter_conv",     "cls72.initializer.filter_conv"),
+    ("classifier_72.filter_optimizer.log_step_length",   "cls72.optimizer.log_step_length"),
+    ("classifier_72.filter_optimizer.filter_reg",        "cls72.optimizer.filter_reg"),
     ("classifier_72.filter_optimizer.label_map_predictor.weight",
-     "cls72_optimizer.label_map_predictor.weight"),
+     "cls72.optimizer.label_map_predictor.weight"),
     ("classifier_72.filter_optimizer.target_mask_predictor.0.weight",
-     "cls72_optimizer.target_mask_predictor.weight"),
+     "cls72.optimizer.target_mask_predictor.weight"),
     ("classifier_72.filter_optimizer.spatial_weight_predictor.weight",
-     "cls72_optimizer.spatial_weight_predictor.weight"),
+     "cls72.optimizer.spatial_weight_predictor.weight"),
     # --- regressor_72: regression feature heads (36 and 72) and their 1x1 merge -------------------
-    ("regressor_72.reg_head_36.0",                       "features.reg_features.head_36.conv1"),
-    ("regressor_72.reg_head_36.1",                       "features.reg_features.head_36.gn1"),
-    ("regressor_72.reg_head_36.3",                       "features.reg_features.head_36.dcn1"),
-    ("regressor_72.reg_head_36.4",                       "features.reg_features.head_36.gn2"),
-    ("regressor_72.reg_head_36.6",                       "features.reg_features.head_36.dcn2"),
-    ("regressor_72.reg_head_72.0",                       "features.reg_features.head_72.conv1"),
-    ("regressor_72.reg_head_72.1",                       "features.reg_features.head_72.gn1"),
-    ("regressor_72.reg_head_72.3",                       "features.reg_features.head_72.dcn1"),
-    ("regressor_72.reg_head_72.4",                       "features.reg_features.head_72.gn2"),
-    ("regressor_72.reg_head_72.6",                       "features.reg_features.head_72.dcn2"),
-    ("regressor_72.reg_head_merge",                      "features.reg_features.merge"),
+    ("regressor_72.reg_head_36.0",                       "reg.head.head_36.conv1"),
+    ("regressor_72.reg_head_36.1",                       "reg.head.head_36.gn1"),
+    ("regressor_72.reg_head_36.3",                       "reg.head.head_36.dcn1"),
+    ("regressor_72.reg_head_36.4",                       "reg.head.head_36.gn2"),
+    ("regressor_72.reg_head_36.6",                       "reg.head.head_36.dcn2"),
+    ("regressor_72.reg_head_72.0",                       "reg.head.head_72.conv1"),
+    ("regressor_72.reg_head_72.1",                       "reg.head.head_72.gn1"),
+    ("regressor_72.reg_head_72.3",                       "reg.head.head_72.dcn1"),
+    ("regressor_72.reg_head_72.4",                       "reg.head.head_72.gn2"),
+    ("regressor_72.reg_head_72.6",                       "reg.head.head_72.dcn2"),
+    ("regressor_72.reg_head_merge",                      "reg.head.merge"),
     # --- regressor_72: RMG initial-filter generator (36 and 72) and its merge ---------------------
-    ("regressor_72.reg_initializer_36.0",                "features.rmg_initializer.head_36.conv1"),
-    ("regressor_72.reg_initializer_36.1",                "features.rmg_initializer.head_36.gn1"),
-    ("regressor_72.reg_initializer_36.3",                "features.rmg_initializer.head_36.dcn1"),
-    ("regressor_72.reg_initializer_36.4",                "features.rmg_initializer.head_36.gn2"),
-    ("regressor_72.reg_initializer_36.6",                "features.rmg_initializer.head_36.dcn2"),
-    ("regressor_72.reg_initializer_72.0",                "features.rmg_initializer.head_72.conv1"),
-    ("regressor_72.reg_initializer_72.1",                "features.rmg_initializer.head_72.gn1"),
-    ("regressor_72.reg_initializer_72.3",                "features.rmg_initializer.head_72.dcn1"),
-    ("regressor_72.reg_initializer_72.4",                "features.rmg_initializer.head_72.gn2"),
-    ("regressor_72.reg_initializer_72.6",                "features.rmg_initializer.head_72.dcn2"),
-    ("regressor_72.reg_initializer_merge",               "features.rmg_initializer.merge"),
+    ("regressor_72.reg_initializer_36.0",                "reg.initializer.head_36.conv1"),
+    ("regressor_72.reg_initializer_36.1",                "reg.initializer.head_36.gn1"),
+    ("regressor_72.reg_initializer_36.3",                "reg.initializer.head_36.dcn1"),
+    ("regressor_72.reg_initializer_36.4",                "reg.initializer.head_36.gn2"),
+    ("regressor_72.reg_initializer_36.6",                "reg.initializer.head_36.dcn2"),
+    ("regressor_72.reg_initializer_72.0",                "reg.initializer.head_72.conv1"),
+    ("regressor_72.reg_initializer_72.1",                "reg.initializer.head_72.gn1"),
+    ("regressor_72.reg_initializer_72.3",                "reg.initializer.head_72.dcn1"),
+    ("regressor_72.reg_initializer_72.4",                "reg.initializer.head_72.gn2"),
+    ("regressor_72.reg_initializer_72.6",                "reg.initializer.head_72.dcn2"),
+    ("regressor_72.reg_initializer_merge",               "reg.initializer.merge"),
     # --- regressor_72: regression optimizer (learned step length and regularisation) ------------
-    ("regressor_72.filter_optimizer.log_step_length",    "reg_optimizer.log_step_length"),
-    ("regressor_72.filter_optimizer.filter_reg",         "reg_optimizer.filter_reg"),
+    ("regressor_72.filter_optimizer.log_step_length",    "reg.optimizer.log_step_length"),
+    ("regressor_72.filter_optimizer.filter_reg",         "reg.optimizer.filter_reg"),
 )
 
 # The regression step rule the authors' weights were trained with (reference notes, section 8).
 AUTHORS_REG_STEP_RULE = "authors"
+
+# Their constructor keywords (ckpt['constructor'].kwds) that set a structural setting of our
+# fcot_r50 config, and the values ours supports for those that have no counterpart (anything else
+# is refused: the network would not be theirs).
+_KWDS_TO_CONFIG = {"clf_filter_size": ("cls_filter_size",), "reg_filter_size": ("reg_filter_size",),
+                   "out_feature_dim": ("cls18_dim",), "norm_scale_coef": ("norm_scale_coef",)}
+_KWDS_TO_CLASSIFIERS = {"num_dist_bins": "num_dist_bins", "bin_displacement": "bin_displacement",
+                        "init_gauss_sigma": "init_gauss_sigma", "mask_init_factor": "mask_init_factor",
+                        "optim_init_step": "init_step_length", "optim_init_reg": "init_filter_reg",
+                        "optim_iter": "num_iter"}
+_KWDS_SUPPORTED = {"classification_layer": ("layer3",), "feat_stride": (16,), "clf_feat_blocks": (0,),
+                   "clf_feat_norm": (True,), "init_filter_norm": (False,), "final_conv": (True,),
+                   "score_act": ("relu",), "target_mask_act": ("sigmoid",)}
+# training switches and run-time options that do not change the network
+_KWDS_IGNORED = ("backbone_pretrained", "detach_length", "act_param", "train_cls_72_and_reg_init",
+                 "train_reg_optimizer", "train_cls_18")
+
+
+def config_from_constructor_kwds(kwds, source="checkpoint"):
+    """Our fcot_r50 config settings (NetworkConfig fields; cls18 / cls72 / reg as partial dicts) of
+    the network the authors built with ``kwds``. Raises CheckpointError for a network ours cannot
+    rebuild (another classification layer, extra feature blocks, ...) and for unknown keywords."""
+    config = {"reg": {"step_rule": AUTHORS_REG_STEP_RULE}}
+    classifier = {}
+    problems = []
+    for key, value in kwds.items():
+        if key in _KWDS_TO_CONFIG:
+            config[_KWDS_TO_CONFIG[key][0]] = float(value) if key == "norm_scale_coef" else int(value)
+        elif key in _KWDS_TO_CLASSIFIERS:
+            classifier[_KWDS_TO_CLASSIFIERS[key]] = value
+            if key == "optim_init_reg":       # their regression optimizer starts from it too
+                config["reg"]["init_filter_reg"] = value
+        elif key in _KWDS_SUPPORTED:
+            if value not in _KWDS_SUPPORTED[key]:
+                problems.append(f"{key}={value!r} (supported: {_KWDS_SUPPORTED[key]})")
+        elif key not in _KWDS_IGNORED:
+            problems.append(f"unknown constructor keyword {key}={value!r}")
+    if problems:
+        raise CheckpointError(f"{source}: the authors' network was built with settings fcot_r50 cannot "
+                              f"rebuild: {'; '.join(problems)}")
+    if classifier:
+        config["cls18"] = dict(classifier)
+        config["cls72"] = dict(classifier)
+    return config
 
 _TABLE_BY_PREFIX = dict(AUTHORS_KEY_TABLE)
 
@@ -206,5 +250,6 @@ def import_from_checkpoint_dict(ckpt, expected_shapes, source="checkpoint", stub
         "dropped_keys": sorted(dropped),
         "stubbed_classes": sorted(stubbed),
         "reg_step_rule": AUTHORS_REG_STEP_RULE,
+        "config": config_from_constructor_kwds(kwds, source),
     }
     return state_dict, info

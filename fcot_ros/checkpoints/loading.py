@@ -1,19 +1,20 @@
-"""One entry point for both weight formats: ours (``fcot_ros/1``) and the authors' ``fcot.pth``.
+"""One entry point for both weight formats: ours (``fcot_ros/2``, ``fcot_ros/1``) and the authors' ``fcot.pth``.
 
 Still pure dict handling: the model is only duck-typed (``state_dict()``, ``load_state_dict()``,
-``config.name``, ``config.norm_scale_coef``, ``reg_optimizer.step_rule``, ``describe()``); nothing
-here imports the model code.
+``config.name``, ``describe()`` -> {"config": nested dict}); nothing here imports the model code.
+
+What a checkpoint was made for is ``model_overrides(path)`` -> (model name, config settings): ours
+store the model's whole config; the authors' give the settings their constructor keywords fix (see
+authors_import.config_from_constructor_kwds), the regression step rule they trained with included.
+A model is rebuilt from those settings (assembly.load_model); ``load_into_model`` refuses a model
+whose config contradicts them, naming every field that differs.
 """
-import logging
 import os
 
-from fcot_ros.checkpoints.authors_import import (AUTHORS_REG_STEP_RULE, _read_checkpoint,
-                                                 constructor_kwds, import_from_checkpoint_dict)
+from fcot_ros.checkpoints.authors_import import _read_checkpoint, import_from_checkpoint_dict
 from fcot_ros.checkpoints.native import load_checkpoint, save_checkpoint
 from fcot_ros.checkpoints.validation import check_against_shapes
 from fcot_ros.errors import CheckpointError
-
-log = logging.getLogger("fcot_ros")
 
 AUTHORS_MODEL = "fcot_r50"  # the only network the authors' checkpoint fits
 
@@ -50,44 +51,74 @@ def _weights_from(fmt, payload, expected_shapes, source):
         return import_from_checkpoint_dict(ckpt, expected_shapes, source=source, stubbed=stubbed)
     state_dict, meta = payload
     check_against_shapes(state_dict, expected_shapes, source=source)
-    return state_dict, {"format": "fcot_ros", "meta": meta, "model": meta["model"]}
+    return state_dict, {"format": "fcot_ros", "meta": meta, "model": meta["model"],
+                        "config": _our_config(meta)}
+
+
+def _our_config(meta):
+    config = dict(meta.get("config") or {})
+    config.pop("name", None)
+    return config
 
 
 def load_weights(path, expected_shapes):
     """``(state_dict, info)`` from either format, checked against ``expected_shapes`` ({key: shape}).
 
-    info["format"] is "fcot_ros" or "authors"; for ours info also holds the file's ``meta`` and
-    ``model``; for the authors' file see :func:`~fcot_ros.checkpoints.import_authors_checkpoint`.
+    info["format"] is "fcot_ros" or "authors"; info["config"] the settings the checkpoint fixes; for
+    ours info also holds the file's ``meta`` and ``model``; for the authors' file see
+    :func:`~fcot_ros.checkpoints.import_authors_checkpoint`.
     """
     fmt, payload = _open(path)
     return _weights_from(fmt, payload, expected_shapes, os.fspath(path))
 
 
-def model_overrides(path):
-    """``(model_name, config_overrides)`` to build the network a checkpoint was made for.
+def _settings_of(fmt, payload, source):
+    """The config settings a checkpoint read by _open fixes (see model_overrides)."""
+    if fmt == "authors":
+        from fcot_ros.checkpoints.authors_import import config_from_constructor_kwds, constructor_kwds
+        return config_from_constructor_kwds(constructor_kwds(payload[0]), source)
+    return _our_config(payload[1])
 
-    The authors' file gives ("fcot_r50", {"norm_scale_coef": <their value>}) (1.5 for the released
-    stage-3 model, while our fcot_r50 default is 2.0); ours gives (meta["model"], meta["config"]
-    without its name). Pass the overrides to ``build_model(name, imagenet_backbone=False, **overrides)``.
+
+def model_overrides(path):
+    """``(model_name, config_settings)`` of the model a checkpoint was made for.
+
+    Ours: (meta["model"], meta["config"] without its name): the whole config. The authors' file:
+    ("fcot_r50", settings from their constructor keywords, e.g. norm_scale_coef 1.5 of the released
+    stage-3 model, and reg step_rule "authors"). Pass them to ``models.get_config(name, **settings)``.
     """
     fmt, payload = _open(path)
-    if fmt == "authors":
-        kwds = constructor_kwds(payload[0])
-        overrides = {"norm_scale_coef": float(kwds["norm_scale_coef"])} if "norm_scale_coef" in kwds else {}
-        return AUTHORS_MODEL, overrides
-    meta = payload[1]
-    config = dict(meta.get("config") or {})
-    config.pop("name", None)
-    return meta["model"], config
+    return (AUTHORS_MODEL if fmt == "authors" else payload[1]["model"]), _settings_of(fmt, payload, os.fspath(path))
+
+
+def config_conflicts(saved: dict, actual: dict, prefix=""):
+    """["field: checkpoint X, model Y", ...] for every setting of ``saved`` (nested, possibly partial)
+    that ``actual`` (a model's whole config dict) holds with another value or lacks."""
+    out = []
+    for key, value in saved.items():
+        name = f"{prefix}{key}"
+        if key not in actual:
+            out.append(f"{name}: checkpoint {value!r}, the model has no such setting")
+        elif isinstance(value, dict) and isinstance(actual[key], dict):
+            out.extend(config_conflicts(value, actual[key], prefix=f"{name}."))
+        else:
+            a, b = value, actual[key]
+            if isinstance(a, list):
+                a = tuple(a)
+            if isinstance(b, list):
+                b = tuple(b)
+            if a != b:
+                out.append(f"{name}: checkpoint {value!r}, model {actual[key]!r}")
+    return out
 
 
 def load_into_model(net, path):
     """Load ``path`` (either format) into ``net`` with strict=True; returns the info dict.
 
-    Refuses (CheckpointError) a checkpoint made for another model, and an authors' checkpoint whose
-    ``norm_scale_coef`` differs from the model's (it is not a tensor, so it would silently change the
-    72 classifier features): build the model with :func:`model_overrides` first. Warns if the model's
-    regression step rule is not the one the checkpoint was trained with.
+    Refuses (CheckpointError) a checkpoint made for another model, and a model whose config differs
+    from the settings the checkpoint fixes (each field named): non-tensor settings such as the 72
+    classifier's norm_scale_coef or the regression step rule would otherwise silently change what the
+    weights compute. Build the model from :func:`model_overrides` (assembly.load_model does).
     """
     path = os.fspath(path)
     config = getattr(net, "config", None)
@@ -98,29 +129,21 @@ def load_into_model(net, path):
                               f"{AUTHORS_MODEL!r}, not {name!r}")
     if fmt == "fcot_ros" and name is not None and payload[1]["model"] != name:
         raise CheckpointError(f"{path} holds weights for model {payload[1]['model']!r}, not {name!r}")
+    describe = getattr(net, "describe", None)
+    if callable(describe):     # settings first: they explain a shape mismatch better than the shapes
+        conflicts = config_conflicts(_settings_of(fmt, payload, path), dict(describe().get("config") or {}))
+        if conflicts:
+            raise CheckpointError(f"{path} was saved from a model with other settings than this one: "
+                                  + "; ".join(conflicts) + " (build the model from the checkpoint: "
+                                  "fcot_ros.assembly.load_model)")
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     state_dict, info = _weights_from(fmt, payload, expected, path)
-    if fmt == "authors":
-        theirs = info.get("norm_scale_coef")
-        ours = getattr(config, "norm_scale_coef", None)
-        if theirs is not None and ours is not None and float(theirs) != float(ours):
-            raise CheckpointError(
-                f"{path} was trained with norm_scale_coef={theirs} but the model was built with {ours}; "
-                f"build it with build_model({AUTHORS_MODEL!r}, imagenet_backbone=False, "
-                f"norm_scale_coef={theirs}) (see fcot_ros.checkpoints.model_overrides)")
-        wanted_rule = AUTHORS_REG_STEP_RULE
-    else:
-        wanted_rule = ((info["meta"].get("optimizer_init") or {}).get("reg") or {}).get("step_rule")
-    rule = getattr(getattr(net, "reg_optimizer", None), "step_rule", None)
-    if wanted_rule is not None and rule is not None and rule != wanted_rule:
-        log.warning("fcot_ros: %s expects regression step_rule %r, the model uses %r",
-                    path, wanted_rule, rule)
     net.load_state_dict(state_dict, strict=True)
     return info
 
 
 def save_model(path, net, **extra_meta):
-    """Save ``net`` in our format with meta {model, config, optimizer_init (from describe()), **extra_meta}."""
+    """Save ``net`` in our format with meta {model, config (from describe()), **extra_meta}."""
     describe = getattr(net, "describe", None)
     meta = dict(describe()) if callable(describe) else {}
     meta["model"] = getattr(getattr(net, "config", None), "name", None) or extra_meta.get("model")

@@ -1,10 +1,13 @@
-"""Our own checkpoint format, ``fcot_ros/1``.
+"""Our own checkpoint format, ``fcot_ros/2`` (and reading of the older ``fcot_ros/1``).
 
-A ``torch.save``d dict ``{"format": "fcot_ros/1", "meta": {...}, "state_dict": {key: tensor}}`` made
+A ``torch.save``d dict ``{"format": "fcot_ros/2", "meta": {...}, "state_dict": {key: tensor}}`` made
 of plain types only, so it loads with ``torch.load(..., weights_only=True)``: reading a file never
 runs code. ``meta`` holds at least ``model`` (the model name, e.g. "fcot_lite"); by convention also
-``config`` (the NetworkConfig as a dict), ``optimizer_init`` (incl. the regression ``step_rule``),
-and whatever provenance the writer adds (training epoch, source file, ...).
+``config`` (the model's whole NetworkConfig as a nested dict, optimizer settings included: what the
+model is rebuilt from) and whatever provenance the writer adds (training epoch, recipe, ...).
+
+``fcot_ros/1`` files (state-dict keys ``features.*`` / ``cls18_optimizer.*``, optimizer settings in
+``meta["optimizer_init"]``) are read through ``checkpoints.legacy`` into the ``fcot_ros/2`` layout.
 """
 import os
 import tempfile
@@ -14,7 +17,8 @@ import torch
 
 from fcot_ros.errors import CheckpointError
 
-FORMAT = "fcot_ros/1"
+FORMAT = "fcot_ros/2"
+LEGACY_FORMATS = ("fcot_ros/1",)
 _PLAIN_SCALARS = (str, int, float, bool, type(None))
 
 
@@ -37,7 +41,7 @@ def _check_plain(value, where):
 
 
 def save_checkpoint(path, state_dict, meta):
-    """Write ``state_dict`` and ``meta`` to ``path`` in the ``fcot_ros/1`` format (atomically).
+    """Write ``state_dict`` and ``meta`` to ``path`` in the ``fcot_ros/2`` format (atomically).
 
     state_dict: {str: tensor} (e.g. ``model.state_dict()``; tensors are moved to the CPU);
     meta: plain-typed dict with at least ``model``. Raises CheckpointError on bad input or I/O errors.
@@ -68,7 +72,8 @@ def save_checkpoint(path, state_dict, meta):
 
 
 def load_checkpoint(path):
-    """``(state_dict, meta)`` of an ``fcot_ros/1`` file, read on the CPU with ``weights_only=True``.
+    """``(state_dict, meta)`` of an ``fcot_ros/2`` file (or an ``fcot_ros/1`` one, migrated), read on
+    the CPU with ``weights_only=True``.
 
     Raises CheckpointError if the file is missing, truncated/corrupt, not a torch file, or a torch
     file in another format (e.g. the authors' checkpoint: use ``import_authors_checkpoint``).
@@ -85,9 +90,10 @@ def load_checkpoint(path):
         raise CheckpointError(f"cannot read {path} as an fcot_ros checkpoint (corrupt, truncated, or holding "
                               f"non-plain objects): {type(exc).__name__}: {exc}") from exc
     fmt = payload.get("format") if isinstance(payload, dict) else None
-    if fmt != FORMAT:
+    if fmt not in (FORMAT,) + LEGACY_FORMATS:
         if isinstance(fmt, str) and fmt.startswith("fcot_ros/"):
-            raise CheckpointError(f"{path} is in checkpoint format {fmt!r}; this version reads {FORMAT!r}")
+            raise CheckpointError(f"{path} is in checkpoint format {fmt!r}; this version reads "
+                                  f"{', '.join((FORMAT,) + LEGACY_FORMATS)}")
         raise CheckpointError(f"{path} is not an fcot_ros checkpoint (no format tag {FORMAT!r})")
     state_dict, meta = payload.get("state_dict"), payload.get("meta")
     if not isinstance(state_dict, dict) or not all(
@@ -95,4 +101,7 @@ def load_checkpoint(path):
         raise CheckpointError(f"{path}: 'state_dict' is not a dict of tensors")
     if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
         raise CheckpointError(f"{path}: 'meta' lacks the model name")
+    if fmt in LEGACY_FORMATS:
+        from fcot_ros.checkpoints.legacy import migrate_v1
+        state_dict, meta = migrate_v1(state_dict, meta)
     return state_dict, meta

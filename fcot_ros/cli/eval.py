@@ -4,6 +4,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from fcot_ros.assembly.registry import MODEL_NAMES
 from fcot_ros.errors import FCOTError
 
 
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
     p.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="dataset layout to read")
     p.add_argument("--root", required=True, help="dataset root directory (a bag directory for rosbag)")
     p.add_argument("--trackers", default="fcot_lite,opencv_csrt",
-                   help="comma-separated models: fcot_lite, fcot_r50, opencv_csrt, opencv_kcf, opencv_mil")
+                   help="comma-separated models: " + ", ".join(MODEL_NAMES))
     p.add_argument("--preset", default="default", help="FCOT parameter preset")
     p.add_argument("--backend", default="auto", help="FCOT feature-network runtime (auto, torch, onnxruntime, tensorrt)")
     p.add_argument("--weights", default=None, help="FCOT checkpoint (default: built-in weights)")

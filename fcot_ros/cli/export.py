@@ -10,6 +10,7 @@ docs/runtimes.md). TensorRT (needs a CUDA GPU and the tensorrt package): the two
 import sys
 from pathlib import Path
 
+from fcot_ros.assembly.registry import FCOT_MODEL_NAMES
 from fcot_ros.errors import FCOTError
 
 
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("export", help="export the feature network to ONNX or TensorRT",
                               description="Export the frozen feature network (backbone, decoder, heads and "
                                           "the feature parts of the initializers) for the fixed crop size.")
-    p.add_argument("--model", default="fcot_lite", choices=("fcot_lite", "fcot_r50"))
+    p.add_argument("--model", default="fcot_lite", choices=FCOT_MODEL_NAMES)
     p.add_argument("--weights", default=None, help="checkpoint (ours or the authors' fcot.pth); "
                                                    "fcot_lite defaults to its built-in weights")
     p.add_argument("--random-weights", action="store_true",
@@ -31,9 +32,9 @@ def register(subparsers) -> None:
 
 def _load(args):
     if args.model == "fcot_r50" and args.weights is None and args.random_weights:
-        from fcot_ros.target_model.fcot_model import build_model
+        from fcot_ros.models.fcot_model import build_model
         return build_model("fcot_r50", imagenet_backbone=False).eval()
-    from fcot_ros.tracker.factory import load_model
+    from fcot_ros.assembly import load_model
     return load_model(args.model, args.weights)
 
 

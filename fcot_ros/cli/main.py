@@ -11,13 +11,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fcot", description="FCOT single-object tracking tools")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"fcot_ros.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"fcot_ros.cli.{name}":
-                continue  # sub-command not built yet
-            raise
-        module.register(subparsers)
+        # a sub-command that fails to import is a broken install: let the error show
+        importlib.import_module(f"fcot_ros.cli.{name}").register(subparsers)
     return parser
 
 

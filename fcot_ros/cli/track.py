@@ -4,6 +4,7 @@ video (mp4v), with a progress bar."""
 import sys
 from pathlib import Path
 
+from fcot_ros.assembly.registry import MODEL_NAMES
 from fcot_ros.errors import FCOTError
 
 STATE_COLOURS = {"tracking": (0, 200, 0), "uncertain": (0, 200, 255), "lost": (0, 0, 255), "init": (255, 128, 0)}
@@ -17,7 +18,7 @@ def register(subparsers) -> None:
     source.add_argument("--video", help="video file readable by OpenCV")
     p.add_argument("--init", default=None, help="initial box x,y,w,h in pixels (default for --sequence: "
                    "the first line of its groundtruth.txt)")
-    p.add_argument("--model", default="fcot_lite", help="fcot_lite, fcot_r50, opencv_csrt, opencv_kcf, opencv_mil")
+    p.add_argument("--model", default="fcot_lite", choices=MODEL_NAMES)
     p.add_argument("--backend", default="auto", help="FCOT runtime")
     p.add_argument("--preset", default="default", help="FCOT parameter preset")
     p.add_argument("--weights", default=None, help="FCOT checkpoint")

@@ -3,10 +3,11 @@
 p18 = lateral_18(c16); p36 = lateral_36(c8) + up2(p18); p72 = smooth_72(lateral_72(c4) + up2(p36)).
 1x1 laterals, bilinear x2 upsampling (align_corners=False), no norm or activation.
 """
+import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fcot_ros.models.layers import kaiming_init_
+from fcot_ros.models.layers import center_identity_, kaiming_init_
 
 
 class FPNDecoder(nn.Module):
@@ -26,3 +27,22 @@ class FPNDecoder(nn.Module):
         p36 = self.lateral_36(c8) + F.interpolate(p18, scale_factor=2, mode="bilinear", align_corners=False)
         p72 = self.lateral_72(c4) + F.interpolate(p36, scale_factor=2, mode="bilinear", align_corners=False)
         return p36, self.smooth_72(p72)
+
+    def hand_init_(self):
+        """Before offline training: a concatenation of fixed orthonormal projections of the three
+        scales into disjoint channel blocks (half the planes for stride 16, a quarter each for 8
+        and 4), and an identity smoothing conv."""
+        d = self.smooth_72.weight.shape[0]
+        blocks = {"lateral_18": (0, d // 2), "lateral_36": (d // 2, 3 * d // 4), "lateral_72": (3 * d // 4, d)}
+        gen = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for name, (lo, hi) in blocks.items():
+                conv = getattr(self, name)
+                conv.weight.zero_()
+                conv.bias.zero_()
+                cin = conv.weight.shape[1]
+                q, _ = torch.linalg.qr(torch.randn(cin, cin, generator=gen))
+                rows = min(hi - lo, cin)
+                conv.weight[lo:lo + rows, :, 0, 0] = q[:rows]
+            center_identity_(self.smooth_72.weight)
+            self.smooth_72.bias.zero_()

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fcot_ros.models.layers import InstanceL2Norm, l2norm_scale
+from fcot_ros.models.layers import InstanceL2Norm, center_identity_, l2norm_scale
 from fcot_ros.ops.deform_conv import ModulatedDeformConv2d
 from fcot_ros.ops.prroi_pool import prroi_pool2d
 
@@ -17,16 +17,6 @@ def boxes_to_rois(boxes):
     """(N, 4) xywh crop-pixel boxes -> (N, 5) rois [batch index, x1, y1, x2, y2]."""
     index = torch.arange(boxes.shape[0], dtype=boxes.dtype, device=boxes.device).unsqueeze(1)
     return torch.cat([index, boxes[:, :2], boxes[:, :2] + boxes[:, 2:]], dim=1)
-
-
-def _center_identity_(conv_weight, scale=1.0):
-    """Set a (Cout, Cin, k, k) kernel to a centre-tap (semi-)identity, zero elsewhere."""
-    with torch.no_grad():
-        conv_weight.zero_()
-        k = conv_weight.shape[-1] // 2
-        n = min(conv_weight.shape[0], conv_weight.shape[1])
-        idx = torch.arange(n)
-        conv_weight[idx, idx, k, k] = scale
 
 
 def _linear_regime_gn_(gn: nn.GroupNorm, shift: float):
@@ -62,13 +52,13 @@ class ConvGNDCNStack(nn.Module):
         """Identity-like init for use before offline training: each stage passes its input
         through (centre-tap identity, zero offsets so the DCN mask is 0.5), the GroupNorms
         keep the ReLUs in their linear range, and the DCN biases remove that shift again."""
-        _center_identity_(self.conv1.weight)
+        center_identity_(self.conv1.weight)
         if self.conv1.bias is not None:
             nn.init.zeros_(self.conv1.bias)
         for gn in (self.gn1, self.gn2):
             _linear_regime_gn_(gn, shift)
         for dcn in (self.dcn1, self.dcn2):
-            _center_identity_(dcn.weight)
+            center_identity_(dcn.weight)
             with torch.no_grad():
                 dcn.bias.fill_(-0.5 * shift)
                 dcn.conv_offset_mask.weight.zero_()
@@ -90,7 +80,7 @@ class Cls18Head(nn.Module):
         return self.norm(self.conv(x))
 
     def hand_init_(self):
-        _center_identity_(self.conv.weight)
+        center_identity_(self.conv.weight)
 
 
 class Cls72Head(nn.Module):
@@ -142,9 +132,10 @@ class RegressionFeatures(nn.Module):
 
 
 class FilterInitializer(nn.Module):
-    """DiMP FilterInitializerLinear: 3x3 conv, PrRoIPool k x k of the box, mean over images.
+    """DiMP FilterInitializerLinear: 3x3 conv, PrRoIPool k x k of the box, mean over a sequence's images.
 
-    feat (N, C, H, W), boxes (N, 4) xywh crop pixels -> filter (1, C, k, k).
+    feat (N, S, C, H, W) (N images of S sequences), boxes (N, S, 4) xywh crop pixels
+    -> initial filters (S, 1, C, k, k).
     """
 
     def __init__(self, dim, filter_size, stride):
@@ -154,12 +145,13 @@ class FilterInitializer(nn.Module):
         self.stride = stride
 
     def forward(self, feat, boxes):
-        pooled = prroi_pool2d(self.filter_conv(feat), boxes_to_rois(boxes), self.filter_size,
-                              self.filter_size, 1.0 / self.stride)
-        return pooled.mean(dim=0, keepdim=True)
+        n, s = feat.shape[:2]
+        pooled = prroi_pool2d(self.filter_conv(feat.flatten(0, 1)), boxes_to_rois(boxes.reshape(-1, 4)),
+                              self.filter_size, self.filter_size, 1.0 / self.stride)
+        return pooled.view(n, s, *pooled.shape[1:]).mean(dim=0).unsqueeze(1)
 
     def hand_init_(self):
-        _center_identity_(self.filter_conv.weight)
+        center_identity_(self.filter_conv.weight)
         nn.init.zeros_(self.filter_conv.bias)
 
 
@@ -167,8 +159,8 @@ class RMGInitializer(nn.Module):
     """Regression Model Generator: initial regression filter from the first frame.
 
     Heads on p36 and p72 (last DCN -> 4*dim, ReLU), PrRoIPool k x k of the box at 1/8 and 1/4,
-    concatenated and fused by a 1x1 conv (no bias).
-    p36 (1,D,36,36), p72 (1,D,72,72), box (1,4) xywh crop px -> filter (1, 4, dim, k, k)
+    concatenated and fused by a 1x1 conv (no bias). One image per sequence (the first one):
+    p36 (S,D,36,36), p72 (S,D,72,72), boxes (S,4) xywh crop px -> filters (S, 4, dim, k, k)
     (filters for the distances left, right, top, bottom).
     """
 

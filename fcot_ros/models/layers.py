@@ -21,6 +21,32 @@ class InstanceL2Norm(nn.Module):
         return x * (self.scale * torch.sqrt(x[0].numel() / (energy + self.eps)))
 
 
+class BGRNormalization(nn.Module):
+    """Raw crops to the backbone's input: (N, 3, S, S) float BGR in 0..255 -> (N, 3, S, S) normalised RGB.
+
+    mean, std: RGB, in 0..255 units. The constants are non-persistent buffers: they come from the
+    model config, not from checkpoints, and export bakes them into the graphs.
+    """
+
+    def __init__(self, mean, std):
+        super().__init__()
+        self.register_buffer("bgr_mean", torch.tensor(tuple(mean)[::-1]).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("bgr_inv_std", 1.0 / torch.tensor(tuple(std)[::-1]).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, images):
+        return ((images - self.bgr_mean) * self.bgr_inv_std)[:, [2, 1, 0]]
+
+
+def center_identity_(conv_weight, scale=1.0):
+    """Set a (Cout, Cin, k, k) kernel to a centre-tap (semi-)identity, zero elsewhere."""
+    with torch.no_grad():
+        conv_weight.zero_()
+        k = conv_weight.shape[-1] // 2
+        n = min(conv_weight.shape[0], conv_weight.shape[1])
+        idx = torch.arange(n)
+        conv_weight[idx, idx, k, k] = scale
+
+
 def kaiming_init_(module: nn.Module):
     """The authors' decoder init: kaiming_uniform(a=1) weights, zero bias."""
     for m in module.modules():

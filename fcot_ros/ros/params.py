@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
 
+from fcot_ros.assembly.registry import BACKENDS, MODEL_NAMES, MODELS
+from fcot_ros.tracker.params import PRESETS
+
 
 @dataclass(frozen=True)
 class Spec:
@@ -18,11 +21,11 @@ class Spec:
 
 
 SPECS = {
-    "model": Spec("fcot_lite", "Tracker model: fcot_lite (EfficientNet-Lite0, embedded default), fcot_r50 "
-                  "(the paper's network, needs weights) or an OpenCV baseline opencv_csrt|opencv_kcf|opencv_mil."),
-    "backend": Spec("auto", "Runtime of the feature network.", ("auto", "torch", "onnxruntime", "tensorrt")),
+    "model": Spec("fcot_lite", "Tracker model: " + "; ".join(f"{m.name} ({m.description})" for m in MODELS.values()),
+                  MODEL_NAMES),
+    "backend": Spec("auto", "Runtime of the feature network.", BACKENDS),
     "weights": Spec("", "Checkpoint file (ours or the authors' fcot.pth); empty = built-in weights."),
-    "preset": Spec("default", "Tracker parameter preset."),
+    "preset": Spec("default", "Tracker parameter preset (fcot_ros.tracker.params.PRESETS).", tuple(PRESETS)),
     "device": Spec("", "cpu | cuda; empty = automatic."),
     "image_transport": Spec("raw", "raw: subscribe <image> (sensor_msgs/Image); compressed: subscribe "
                             "<image>/compressed (sensor_msgs/CompressedImage).", ("raw", "compressed")),

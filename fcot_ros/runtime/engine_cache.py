@@ -6,7 +6,8 @@ equal the expected ones and every file's hash matches; anything else (missing, t
 stale) is deleted and rebuilt. A per-entry lock file serialises concurrent builders (several nodes
 starting at once).
 
-Root: ``$FCOT_CACHE_DIR``, else ``$XDG_CACHE_HOME/fcot_ros``, else ``~/.cache/fcot_ros``.
+Root: the ``cache_dir`` passed in (assembly.RuntimeOptions: ``$FCOT_CACHE_DIR``), else
+``$XDG_CACHE_HOME/fcot_ros``, else ``~/.cache/fcot_ros``.
 """
 import contextlib
 import hashlib
@@ -18,15 +19,13 @@ import shutil
 import time
 from pathlib import Path
 
-log = logging.getLogger("fcot_ros")
+log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 
 
 def cache_root(cache_dir=None) -> Path:
     if cache_dir is not None:
         return Path(cache_dir)
-    if os.environ.get("FCOT_CACHE_DIR"):
-        return Path(os.environ["FCOT_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "fcot_ros"
 

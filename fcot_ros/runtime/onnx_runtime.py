@@ -4,10 +4,12 @@ Crops arrive as uint8 (N, S, S, 3) BGR, are converted to float32 (N, 3, S, S) on
 through the ``features`` graph (fixed batch 1; larger N is looped) or the ``init`` graph (dynamic N),
 and come back as torch tensors (``torch.from_numpy``, no copy) on ``self.device``.
 
-Threads: intra-op = physical cores available to this process (``FCOT_ORT_THREADS`` overrides),
-inter-op = 1, sequential execution, graph optimisation ORT_ENABLE_ALL. Worker threads do not
-spin-wait between runs (``FCOT_ORT_SPIN=1`` re-enables it): on a 2-core machine spinning ORT threads
-steal the CPU from the PyTorch optimizers that run right after each network call.
+Threads: intra-op = physical cores available to this process (``threads`` overrides), inter-op = 1,
+sequential execution, graph optimisation ORT_ENABLE_ALL. Worker threads do not spin-wait between
+runs (``spin=True`` re-enables it): on a 2-core machine spinning ORT threads steal the CPU from the
+PyTorch optimizers that run right after each network call. The CPU memory arena is off unless
+``arena=True``: it grew by hundreds of MB per ``initialize`` and never gave them back. (These come from
+assembly.RuntimeOptions, which also reads them from the environment.)
 """
 import logging
 import os
@@ -19,7 +21,7 @@ from fcot_ros.errors import BackendError
 from fcot_ros.runtime.base import FeatureRuntime
 from fcot_ros.runtime.export import FEATURES_OUTPUTS, INIT_OUTPUTS
 
-log = logging.getLogger("fcot_ros")
+log = logging.getLogger(__name__)
 
 
 def physical_cores() -> int:
@@ -50,19 +52,16 @@ def physical_cores() -> int:
     return max(1, min(physical or available, available))
 
 
-def session_options(threads=None):
+def session_options(threads=None, spin=False, arena=False):
     import onnxruntime as ort
     so = ort.SessionOptions()
-    env_threads = os.environ.get("FCOT_ORT_THREADS")
-    so.intra_op_num_threads = int(threads or env_threads or physical_cores())
+    so.intra_op_num_threads = int(threads or physical_cores())
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    spin = "1" if os.environ.get("FCOT_ORT_SPIN", "0") == "1" else "0"
-    so.add_session_config_entry("session.intra_op.allow_spinning", spin)
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
     so.log_severity_level = 3  # errors only
-    if os.environ.get("FCOT_ORT_ARENA", "0") != "1":
-        so.enable_cpu_mem_arena = False
+    so.enable_cpu_mem_arena = bool(arena)
     return so
 
 
@@ -80,7 +79,7 @@ class OnnxRuntime(FeatureRuntime):
 
     name = "onnxruntime"
 
-    def __init__(self, paths: dict, device="cpu", threads=None, providers=None):
+    def __init__(self, paths: dict, device="cpu", threads=None, providers=None, spin=False, arena=False):
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -88,6 +87,7 @@ class OnnxRuntime(FeatureRuntime):
         self.paths = {k: str(v) for k, v in paths.items()}
         self.device = torch.device(device)
         self.threads = threads
+        self._options = dict(threads=threads, spin=spin, arena=arena)
         available = ort.get_available_providers()
         if providers is None:
             providers = ["CPUExecutionProvider"]
@@ -105,7 +105,7 @@ class OnnxRuntime(FeatureRuntime):
         if graph not in self._sessions:
             import onnxruntime as ort
             try:
-                self._sessions[graph] = ort.InferenceSession(self.paths[graph], session_options(self.threads),
+                self._sessions[graph] = ort.InferenceSession(self.paths[graph], session_options(**self._options),
                                                              providers=self.providers)
             except Exception as exc:  # onnxruntime raises its own exception types
                 raise BackendError(f"ONNX Runtime could not load {self.paths[graph]}: {exc}") from exc
@@ -113,7 +113,7 @@ class OnnxRuntime(FeatureRuntime):
 
     @property
     def intra_op_threads(self) -> int:
-        return int(self.threads or os.environ.get("FCOT_ORT_THREADS") or physical_cores())
+        return int(self.threads or physical_cores())
 
     def _to_torch(self, arrays):
         out = tuple(torch.from_numpy(a) for a in arrays)
@@ -138,7 +138,7 @@ class OnnxRuntime(FeatureRuntime):
 
 
 def onnx_runtime_for(features, model_name, weights=None, device="cpu", cache_dir=None, threads=None,
-                     state_sha=None):
+                     state_sha=None, spin=False, arena=False):
     """OnnxRuntime on the cached (exported on first use) graphs of ``features``. A cache entry that
     exists but cannot be loaded by ONNX Runtime is exported once more before giving up."""
     from fcot_ros.runtime.engine_cache import clear
@@ -149,9 +149,9 @@ def onnx_runtime_for(features, model_name, weights=None, device="cpu", cache_dir
         raise BackendError("backend 'onnxruntime' needs the onnxruntime package (pip install onnxruntime)") from exc
     paths = cached_onnx(features, model_name, weights=weights, cache_dir=cache_dir, state_sha=state_sha)
     try:
-        return OnnxRuntime(paths, device=device, threads=threads)
+        return OnnxRuntime(paths, device=device, threads=threads, spin=spin, arena=arena)
     except BackendError as exc:
         log.warning("fcot_ros: cached ONNX graphs failed to load (%s); exporting them again", exc)
         clear(paths["features"].parent)
         paths = cached_onnx(features, model_name, weights=weights, cache_dir=cache_dir, state_sha=state_sha)
-        return OnnxRuntime(paths, device=device, threads=threads)
+        return OnnxRuntime(paths, device=device, threads=threads, spin=spin, arena=arena)

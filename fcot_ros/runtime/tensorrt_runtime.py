@@ -23,7 +23,7 @@ from fcot_ros.errors import BackendError
 from fcot_ros.runtime.base import FeatureRuntime, crops_to_tensor
 from fcot_ros.runtime.export import FEATURES_OUTPUTS, INIT_OUTPUTS
 
-log = logging.getLogger("fcot_ros")
+log = logging.getLogger(__name__)
 
 DEFAULT_WORKSPACE_MB = 1024
 DEFAULT_MAX_INIT_BATCH = 64
@@ -246,7 +246,7 @@ def tensorrt_runtime_for(features, model_name, weights=None, device="cuda", fp16
             log.info("fcot_ros: torch2trt is not installed; building the engine from ONNX")
         except Exception as exc:  # torch2trt converters are incomplete (grid_sample, einsum)
             log.warning("fcot_ros: torch2trt conversion failed (%s); building the engine from ONNX", exc)
-    workspace_mb = int(workspace_mb or os.environ.get("FCOT_TRT_WORKSPACE_MB") or DEFAULT_WORKSPACE_MB)
+    workspace_mb = int(workspace_mb or DEFAULT_WORKSPACE_MB)
     init_batch = tuple(init_batch or (1, DEFAULT_OPT_INIT_BATCH, DEFAULT_MAX_INIT_BATCH))
     state_sha = state_sha or state_dict_sha256(features)
     onnx_paths = cached_onnx(features, model_name, weights=weights, cache_dir=cache_dir, state_sha=state_sha)

@@ -5,8 +5,8 @@ Steepest descent with the Gauss-Newton step length on the learned residual
     L(f) = 1/2 * sum ||r||^2 + lambda/2 * ||f||^2,   lambda = max(filter_reg, 1e-3)^2
 where y (label), m (mask, after a sigmoid) and v (spatial weight) are learned functions of the
 distance d of each score cell to the target centre (radial_basis), and w_n the sample weights.
-Each iteration: g = dL/df (closed form), alpha = ||g||^2 / (||J g||^2 + lambda ||g||^2),
-f <- f - exp(log_step_length) * alpha * g.
+Each iteration is one Gauss-Newton steepest-descent step (target_model.steepest_descent, the loop
+shared with the regression optimizer); ||J g||^2 counts every score cell.
 
 Written once: the tracker calls it under no_grad; training differentiates through the iterates.
 Shapes: feat (N, S, C, H, W); boxes (N, S, 4) xywh in crop pixels; filter (S, 1, C, k, k);
@@ -19,6 +19,7 @@ from torch import nn
 
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
 from fcot_ros.target_model.radial_basis import RadialFunction, gaussian_label_init, tanh_mask_init
+from fcot_ros.target_model.steepest_descent import DescentResult, gauss_newton_step_length, steepest_descent
 
 
 def leaky_relu_par(scores, mask):
@@ -93,42 +94,32 @@ class ClassifierOptimizer(nn.Module):
             sw = spatial * sample_weight.clamp(min=0).sqrt().view(n, s, 1, 1, 1)
         return label, mask, sw
 
-    def _gradient_step(self, filt, feat, label, mask, sw):
-        """Closed-form gradient g (S,1,C,k,k) and Gauss-Newton step length alpha (S,)."""
-        lam = self.reg_weight
+    def _gradient_and_jacobian(self, filt, feat, label, mask, sw):
+        """Closed-form gradient g (S,1,C,k,k) of the objective and J g (N,S,1,Ho,Wo) on every cell."""
         scores = apply_filter(feat, filt)
         residual = sw * (leaky_relu_par(scores, mask) - label)
         jac_scale = sw * leaky_relu_par_deriv(scores, mask)
-        grad = apply_feat_transpose(feat, jac_scale * residual, self.filter_size) + lam * filt
-        jg = jac_scale * apply_filter(feat, grad)
-        num = (grad * grad).sum(dim=(1, 2, 3, 4))
-        den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
-        return grad, num / den
+        grad = apply_feat_transpose(feat, jac_scale * residual, self.filter_size) + self.reg_weight * filt
+        return grad, jac_scale * apply_filter(feat, grad)
 
     def gradient_and_step(self, filt, feat, boxes, sample_weight=None):
-        """dL/df in closed form and the Gauss-Newton step length (for tests and analysis)."""
-        return self._gradient_step(filt, feat, *self._residual_terms(feat, boxes, sample_weight))
+        """dL/df in closed form (S,1,C,k,k) and the Gauss-Newton step length (S,) (tests, analysis)."""
+        grad, jac_grad = self._gradient_and_jacobian(filt, feat, *self._residual_terms(feat, boxes, sample_weight))
+        return grad, gauss_newton_step_length(grad, jac_grad, self.reg_weight)
 
-    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False):
-        """Run ``num_iter`` steepest-descent steps from ``filt``.
+    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False,
+                keep_iterates=True) -> DescentResult:
+        """Run ``num_iter`` (default ``self.num_iter``) steepest-descent steps from ``filt``.
 
-        Returns (filter (S,1,C,k,k), iterates [filter after each step, incl. the start],
-        losses [L(f) per iterate, (S,)] if compute_losses else []).
+        Returns a DescentResult: the final filter (S,1,C,k,k), the iterates (the start first; empty
+        with keep_iterates=False) and, with compute_losses, L(f) (S,) at every iterate.
         """
         num_iter = self.num_iter if num_iter is None else num_iter
-        s = feat.shape[1]
-        label, mask, sw = self._residual_terms(feat, boxes, sample_weight)
-        step = torch.exp(self.log_step_length)
-        iterates, losses = [filt], []
-        for _ in range(num_iter):
-            if compute_losses:
-                losses.append(self._objective(filt, feat, label, mask, sw))
-            grad, alpha = self._gradient_step(filt, feat, label, mask, sw)
-            filt = filt - step * alpha.view(s, 1, 1, 1, 1) * grad
-            iterates.append(filt)
-        if compute_losses:
-            losses.append(self._objective(filt, feat, label, mask, sw))
-        return filt, iterates, losses
+        terms = self._residual_terms(feat, boxes, sample_weight)
+        return steepest_descent(
+            filt, lambda f: self._gradient_and_jacobian(f, feat, *terms), self.reg_weight, self.log_step_length,
+            num_iter, objective=(lambda f: self._objective(f, feat, *terms)) if compute_losses else None,
+            keep_iterates=keep_iterates)
 
     def _objective(self, filt, feat, label, mask, sw):
         residual = sw * (leaky_relu_par(apply_filter(feat, filt), mask) - label)

@@ -4,7 +4,9 @@ step on a plain L2 residual at the target-centre cell(s).
     r_n = sqrt(w_n) * M_n * (x_n * f - y_n),   L(f) = 1/2 sum ||r||^2 + lambda/2 ||f||^2
 f holds 4 filters (left, right, top, bottom distances in 72-grid cells); M_n selects the
 integer centre cell of sample n (radius 0, as the paper), or its (2R+1)^2 neighbourhood
-with correspondingly shifted targets (radius R > 0, used by fcot_lite before training).
+with correspondingly shifted targets (radius R > 0, used by fcot_lite before training); the
+labels are those of target_model.regression_labels (our convention, or the authors' transposed
+one for ``compat="authors"``). The iterations are the shared loop of target_model.steepest_descent.
 
 Step length: the paper's Gauss-Newton rule uses the same (masked) cells in ||J g||^2 as in
 the residual ("masked"). The authors' code computes ||J g||^2 over the whole 72x72 map
@@ -21,68 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
+from fcot_ros.target_model.regression_labels import crop_windows, label_cells, regression_targets
+from fcot_ros.target_model.steepest_descent import DescentResult, gauss_newton_step_length, steepest_descent
 
 STEP_RULES = ("masked", "authors")
-
-
-def centre_cells(boxes, stride, grid_size):
-    """Integer (row, col) cell of each box centre on the (H, W) grid: (N, S) long tensors."""
-    h, w = grid_size
-    cx = torch.floor((boxes[..., 0] + 0.5 * boxes[..., 2]) / stride).clamp(0, w - 1)
-    cy = torch.floor((boxes[..., 1] + 0.5 * boxes[..., 3]) / stride).clamp(0, h - 1)
-    return cy.long(), cx.long()
-
-
-def regression_targets(boxes, stride, grid_size, radius=0, window=None):
-    """Mask and target maps of the online regression loss.
-
-    boxes (N, S, 4) xywh crop px. Without ``window``: maps over the whole (H, W) = grid_size grid,
-    mask (N, S, 1, H, W) in {0, 1} and targets (N, S, 4, H, W): distances (left, right, top,
-    bottom) from each masked cell to the box sides, in grid cells. With ``window`` = L: the same
-    maps on the L x L cells centred on each sample's centre cell (cell (0, 0) of the window is
-    grid cell (cy - L // 2, cx - L // 2); window cells outside the grid are masked out), shapes
-    (N, S, 1, L, L) and (N, S, 4, L, L).
-    Row = y, column = x (the authors' online label swaps them; we do not).
-    """
-    h, w = grid_size
-    x1 = boxes[..., 0] / stride
-    y1 = boxes[..., 1] / stride
-    x2 = (boxes[..., 0] + boxes[..., 2]) / stride
-    y2 = (boxes[..., 1] + boxes[..., 3]) / stride
-    cy, cx = centre_cells(boxes, stride, grid_size)
-    cy, cx = cy.to(boxes.dtype)[..., None, None], cx.to(boxes.dtype)[..., None, None]
-    if window is None:
-        xs = torch.arange(w, dtype=boxes.dtype, device=boxes.device).view(1, 1, 1, w)
-        ys = torch.arange(h, dtype=boxes.dtype, device=boxes.device).view(1, 1, h, 1)
-        inside = True
-    else:
-        offsets = torch.arange(window, dtype=boxes.dtype, device=boxes.device) - window // 2
-        xs = cx + offsets.view(1, 1, 1, window)
-        ys = cy + offsets.view(1, 1, window, 1)
-        inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
-    mask = ((xs - cx).abs() <= radius) & ((ys - cy).abs() <= radius) & inside
-    shape = mask.shape
-    targets = torch.stack([(xs - x1[..., None, None]).expand(shape), (x2[..., None, None] - xs).expand(shape),
-                           (ys - y1[..., None, None]).expand(shape), (y2[..., None, None] - ys).expand(shape)],
-                          dim=2)
-    return mask.unsqueeze(2).to(boxes.dtype), targets
-
-
-def crop_windows(feat, cy, cx, window):
-    """L x L windows of the feature maps centred on cells (cy, cx), zero outside the maps.
-
-    feat (N, S, C, H, W); cy, cx (N, S) long -> (N, S, C, L, L); cell (0, 0) of a window is map
-    cell (cy - L // 2, cx - L // 2). Differentiable w.r.t. feat.
-    """
-    n, s, c, h, w = feat.shape
-    offsets = torch.arange(window, device=feat.device) - window // 2
-    rows = cy[..., None] + offsets                                  # (N, S, L)
-    cols = cx[..., None] + offsets
-    valid = ((rows >= 0) & (rows < h))[..., :, None] & ((cols >= 0) & (cols < w))[..., None, :]
-    n_idx = torch.arange(n, device=feat.device).view(n, 1, 1, 1)
-    s_idx = torch.arange(s, device=feat.device).view(1, s, 1, 1)
-    out = feat[n_idx, s_idx, :, rows.clamp(0, h - 1)[..., :, None], cols.clamp(0, w - 1)[..., None, :]]
-    return out.permute(0, 1, 4, 2, 3) * valid.unsqueeze(2).to(feat.dtype)   # (N, S, L, L, C) -> (N, S, C, L, L)
 
 
 class RegressionOptimizer(nn.Module):
@@ -134,14 +78,15 @@ class RegressionOptimizer(nn.Module):
         side = self.loss_window
         return side if side < min(grid_size) else None
 
-    def cut_windows(self, feat, boxes):
+    def cut_windows(self, feat, boxes, label="fcot_ros"):
         """feat (N, S, C, H, W), boxes (N, S, 4) -> the (N, S, C, L, L) ``loss_window`` windows
-        around each sample's centre cell (zero outside the map). Every method takes them in place
-        of the maps when given ``grid_size=(H, W)``; a sample memory can keep just these."""
+        around each sample's label cell (zero outside the map). Every method takes them in place
+        of the maps when given ``grid_size=(H, W)``; a sample memory can keep just these.
+        ``label``: the label convention the windows will be used with (its cells differ)."""
         grid = feat.shape[-2:]
-        return crop_windows(feat, *centre_cells(boxes, self.feat_stride, grid), self.loss_window)
+        return crop_windows(feat, *label_cells(boxes, self.feat_stride, grid, label), self.loss_window)
 
-    def _residual_terms(self, feat, boxes, sample_weight, grid_size=None):
+    def _residual_terms(self, feat, boxes, sample_weight, grid_size=None, label="fcot_ros"):
         """feat, or its windows around each centre (see window_size); targets (N,S,4,h,w), masked
         residual weight (N,S,1,h,w), unmasked sample weight (N,S,1,1,1) on those maps.
         grid_size: feat already holds the windows of maps of that size (see cut_windows)."""
@@ -150,50 +95,43 @@ class RegressionOptimizer(nn.Module):
             grid = feat.shape[-2:]
             window = self.window_size(grid)
             if window is not None:
-                feat = self.cut_windows(feat, boxes)
+                feat = self.cut_windows(feat, boxes, label)
         else:
             grid, window = tuple(grid_size), self.loss_window
             if self.step_rule != "masked":
                 raise ValueError("the authors' step rule needs whole maps, not windows")
             if tuple(feat.shape[-2:]) != (window, window):
                 raise ValueError(f"windows must be {window}x{window}, got {tuple(feat.shape[-2:])}")
-        mask, targets = regression_targets(boxes, self.feat_stride, grid, self.label_radius, window)
+        mask, targets = regression_targets(boxes, self.feat_stride, grid, self.label_radius, window, label)
         weight = self._weights(n, s, sample_weight, feat)
         return feat, targets, weight * mask, weight
 
-    def _gradient_step(self, filt, feat, targets, sw, weight):
-        """Closed-form gradient g (S,4,C,k,k) and Gauss-Newton step length alpha (S,)."""
-        lam = self.reg_weight
+    def _gradient_and_jacobian(self, filt, feat, targets, sw, weight):
+        """Closed-form gradient g (S,4,C,k,k) and J g (N,S,4,h,w) on the cells ``step_rule`` counts:
+        the masked cells ("masked"), or every cell of the map ("authors")."""
         residual = sw * (apply_filter(feat, filt) - targets)
-        grad = apply_feat_transpose(feat, sw * residual, self.filter_size) + lam * filt
+        grad = apply_feat_transpose(feat, sw * residual, self.filter_size) + self.reg_weight * filt
         jg = apply_filter(feat, grad)
-        jg = sw * jg if self.step_rule == "masked" else weight * jg  # authors: the whole map
-        num = (grad * grad).sum(dim=(1, 2, 3, 4))
-        den = ((jg * jg).sum(dim=(0, 2, 3, 4)) + lam * num).clamp(min=1e-8)
-        return grad, num / den
+        return grad, (sw * jg if self.step_rule == "masked" else weight * jg)
 
-    def gradient_and_step(self, filt, feat, boxes, sample_weight=None, grid_size=None):
+    def gradient_and_step(self, filt, feat, boxes, sample_weight=None, grid_size=None, label="fcot_ros"):
         """dL/df in closed form and the step length of ``step_rule`` (for tests and analysis)."""
-        return self._gradient_step(filt, *self._residual_terms(feat, boxes, sample_weight, grid_size))
+        feat, targets, sw, weight = self._residual_terms(feat, boxes, sample_weight, grid_size, label)
+        grad, jac_grad = self._gradient_and_jacobian(filt, feat, targets, sw, weight)
+        return grad, gauss_newton_step_length(grad, jac_grad, self.reg_weight)
 
-    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False, grid_size=None):
-        """Returns (filter (S,4,C,k,k), iterates, losses) like ClassifierOptimizer.forward."""
+    def forward(self, filt, feat, boxes, sample_weight=None, num_iter=None, compute_losses=False, grid_size=None,
+                label="fcot_ros", keep_iterates=True) -> DescentResult:
+        """``num_iter`` steps from ``filt`` (S,4,C,k,k); a DescentResult like ClassifierOptimizer.forward."""
         num_iter = self.num_iter if num_iter is None else num_iter
-        s = feat.shape[1]
-        feat, targets, sw, weight = self._residual_terms(feat, boxes, sample_weight, grid_size)
-        step = torch.exp(self.log_step_length)
-        iterates, losses = [filt], []
-        for _ in range(num_iter):
-            if compute_losses:
-                losses.append(self._objective(filt, feat, targets, sw))
-            grad, alpha = self._gradient_step(filt, feat, targets, sw, weight)
-            filt = filt - step * alpha.view(s, 1, 1, 1, 1) * grad
-            iterates.append(filt)
-        if compute_losses:
-            losses.append(self._objective(filt, feat, targets, sw))
-        return filt, iterates, losses
+        feat, targets, sw, weight = self._residual_terms(feat, boxes, sample_weight, grid_size, label)
+        return steepest_descent(
+            filt, lambda f: self._gradient_and_jacobian(f, feat, targets, sw, weight), self.reg_weight,
+            self.log_step_length, num_iter,
+            objective=(lambda f: self._objective(f, feat, targets, sw)) if compute_losses else None,
+            keep_iterates=keep_iterates)
 
-    def solve(self, feat, boxes, sample_weight=None, grid_size=None):
+    def solve(self, feat, boxes, sample_weight=None, grid_size=None, label="fcot_ros"):
         """The exact minimiser of L(f), by the normal equations (no steps, no start filter).
 
         (sum_n w_n sum_cells M x x^T + lambda I) f = sum_n w_n sum_cells M x y, with x the k x k x C
@@ -206,13 +144,13 @@ class RegressionOptimizer(nn.Module):
         """
         side, k = self.loss_window, self.filter_size
         if grid_size is None:
-            grid_size, feat = feat.shape[-2:], self.cut_windows(feat, boxes)
+            grid_size, feat = feat.shape[-2:], self.cut_windows(feat, boxes, label)
         n, s, c = feat.shape[:3]
         # the (2R+1)^2 cells around each centre hold every masked cell; their k x k patches (the
         # valid positions of the window), in the filter's (C, k, k) order: (N, S, C*k*k, (2R+1)^2)
         patches = F.unfold(feat.reshape(n * s, c, side, side), k).view(n, s, c * k * k, -1)
         mask, targets = regression_targets(boxes, self.feat_stride, tuple(grid_size), self.label_radius,
-                                           2 * self.label_radius + 1)
+                                           2 * self.label_radius + 1, label)
         cell_weight = self._weights(n, s, sample_weight, feat).view(n, s, 1) ** 2 * mask.reshape(n, s, -1)
         weighted = patches * cell_weight.unsqueeze(2)
         gram = torch.einsum("nsdp,nsep->sde", weighted, patches)                      # (S, D, D)
@@ -223,9 +161,9 @@ class RegressionOptimizer(nn.Module):
         solution = torch.linalg.solve((gram + self.reg_weight * eye).double(), rhs.double()).to(feat.dtype)
         return solution.transpose(1, 2).reshape(s, 4, c, k, k)
 
-    def loss(self, filt, feat, boxes, sample_weight=None, grid_size=None):
+    def loss(self, filt, feat, boxes, sample_weight=None, grid_size=None, label="fcot_ros"):
         """L(f) per sequence (S,)."""
-        feat, targets, sw, _ = self._residual_terms(feat, boxes, sample_weight, grid_size)
+        feat, targets, sw, _ = self._residual_terms(feat, boxes, sample_weight, grid_size, label)
         return self._objective(filt, feat, targets, sw)
 
     def _objective(self, filt, feat, targets, sw):

@@ -5,11 +5,18 @@ Geometry: the search crop is S x S (S = 288) pixels; crop pixel p maps to image 
 centre + (p - (S-1)/2) * scale (tracker/crop.py). Cell k of the fused 72x72 score map and of
 the regression map sits at crop pixel 4k; cell i of the 19x19 score map at 16i.
 
-Deliberate fixes of the authors' tracker (reference section 7):
+The model's three branches (models.branches) fit and apply the filters; the runtime computes the
+features. Eq. 6 blends the initial and current models' *outputs*: for the regressor those are
+the ReLU'd distance maps, so each map is ReLU'd and then blended (as the authors do, and as the
+offline loss trains them), which keeps a blend of two valid predictions valid.
+
+Deliberate fixes of the authors' tracker (reference section 7), all switched back by the
+parameter ``compat="authors"`` (tracker.params) to reproduce their published numbers:
 - fusion resamples the 19x19 map onto the 72 grid by its true geometry (bilinear at crop
   pixel 4k) instead of nearest-resizing 19->72 and 73->72 (a scale error of up to ~1.5 cells);
-- the online regression label uses row = y, column = x (theirs is transposed) and float distances;
-- the box is clipped to the image (theirs is clamped to [1, max(H, W)] on both axes).
+- the online regression label uses row = y, column = x and float distances (theirs is transposed
+  and integer-truncated; target_model.regression_labels);
+- the box is clipped per axis to the image (theirs is clamped to [1, max(H, W)] on both axes).
 """
 import math
 import time
@@ -18,45 +25,50 @@ import numpy as np
 import torch
 
 from fcot_ros.errors import NotInitializedError
-from fcot_ros.target_model.filter_ops import apply_filter
 from fcot_ros.tracker.augmentation import augment_first_frame, zoom_samples
+from fcot_ros.tracker.box_geometry import box_iou, clip_box, damp_size
 from fcot_ros.tracker.crop import crop_to_image, extract_crop, image_to_crop
+from fcot_ros.tracker.fusion import ScoreFusion
 from fcot_ros.tracker.heap import release_free_heap
-from fcot_ros.tracker.localization import HARD_NEGATIVE, NOT_FOUND, UNCERTAIN, hann_window, localize
+from fcot_ros.tracker.localization import PeakFlag, hann_window, iou_select, localize
 from fcot_ros.tracker.memory import SampleMemory
-from fcot_ros.tracker.result import LOST, TRACKING, TrackResult
-from fcot_ros.tracker.result import UNCERTAIN as STATE_UNCERTAIN
+from fcot_ros.tracker.result import LOST, TRACKING, UNCERTAIN, TrackResult
 from fcot_ros.tracker.validation import check_box, check_image
 
+# iou_select (TrackingNet preset): a new box overlapping the previous one less than this is suspect
+IOU_SELECT_THRESHOLD = 0.05
 
-def resample_matrix(src_size, src_stride, dst_size, dst_stride):
-    """(dst_size, src_size) bilinear weights mapping a map whose cell i sits at src_stride*i
-    onto cells at dst_stride*k (both in crop pixels)."""
-    a = np.zeros((dst_size, src_size), dtype=np.float32)
-    for k in range(dst_size):
-        t = min(max(k * dst_stride / src_stride, 0.0), src_size - 1.0)
-        i0 = min(int(math.floor(t)), src_size - 2)
-        f = t - i0
-        a[k, i0] += 1.0 - f
-        a[k, i0 + 1] += f
-    return torch.from_numpy(a)
+
+def blend_outputs(branch, feat, current, initial, lam):
+    """Eq. 6 on a branch's outputs for one frame: lam * out(current) + (1 - lam) * out(initial).
+
+    feat (1, C, H, W); filters (1, F, C, k, k) -> (F, Ho, Wo). For the regressor the outputs are the
+    ReLU'd distance maps (RegressionBranch.apply), so each map is ReLU'd before the blend.
+    """
+    out = branch.apply(feat.unsqueeze(1), current)
+    if lam < 1.0:
+        out = lam * out + (1.0 - lam) * branch.apply(feat.unsqueeze(1), initial)
+    return out[0, 0]
 
 
 class FCOTTracker:
     """initialize(image, (x, y, w, h)); track(image) -> TrackResult. Images HxWx3 uint8 BGR."""
 
     def __init__(self, model, runtime, params, model_name="fcot"):
+        """model: FCOTModel (its branches fit and apply the filters); runtime: FeatureRuntime of its
+        feature network; params: TrackerParams."""
         self.model = model.eval()
         self.runtime = runtime
         self.params = params
         self.model_name = model_name
         self.backend_name = runtime.name
         self.device = runtime.device
-        cfg = model.config
-        self.crop_size = cfg.crop_size
-        self.grid72 = cfg.grid72
-        self._a18 = resample_matrix(cfg.grid18 + 1, 16, self.grid72, 4).to(self.device)
-        self._window = hann_window(self.grid72) if params.window_output else None
+        self.crop_size = model.config.crop_size
+        self.grid = model.reg.score_size                  # 72: the regression map's side
+        self._label = "authors" if params.compat == "authors" else "fcot_ros"
+        self._fusion = ScoreFusion(model.cls18.score_size, model.cls72.score_size, self.grid, params.merge_rate_18,
+                                   params.merge_rate_72, mode=params.compat, device=self.device)
+        self._window = hann_window(self.grid) if params.window_output else None
         self._initialized = False
 
     # ------------------------------------------------------------------ geometry helpers
@@ -80,8 +92,8 @@ class FCOTTracker:
         p = self.params
         # the regression memory keeps only the windows around each sample's centre that its loss
         # sees when that suffices (masked rule or exact solve): 7x7 instead of 72x72 cells
-        grid = (self.grid72, self.grid72)
-        windows = p.reg_solver == "exact" or self.model.reg_optimizer.window_size(grid) is not None
+        grid = (self.grid, self.grid)
+        windows = p.reg_solver == "exact" or self.model.reg.optimizer.window_size(grid) is not None
         self._reg_grid = grid if windows else None
         self.image_size = (image.shape[1], image.shape[0])
         self.pos = (x + w / 2.0, y + h / 2.0)
@@ -129,10 +141,9 @@ class FCOTTracker:
 
         b = boxes_t.unsqueeze(1)
         mem = self.memory
-        self.f18, _, _ = m.cls18_optimizer(f18.view(1, 1, *f18.shape[1:]), mem.view("cls18"), b,
-                                           num_iter=p.net_opt_iter)
-        self.f72, _, _ = m.cls72_optimizer(f72.view(1, 1, *f72.shape[1:]), mem.view("cls72"), b,
-                                           num_iter=p.net_opt_iter_72)
+        self.f18 = m.cls18.fit(mem.view("cls18"), b, num_iter=p.net_opt_iter, start=f18.view(1, 1, *f18.shape[1:])).filter
+        self.f72 = m.cls72.fit(mem.view("cls72"), b, num_iter=p.net_opt_iter_72,
+                               start=f72.view(1, 1, *f72.shape[1:])).filter
         self.freg_init = freg
         self.freg = self._fit_regressor(freg, b, p.reg_net_opt_iter)
         self.f18_init, self.f72_init = self.f18, self.f72
@@ -150,25 +161,16 @@ class FCOTTracker:
         the maps, or their loss windows (N, C, L, L)."""
         if self._reg_grid is None:
             return reg
-        return self.model.reg_optimizer.cut_windows(reg.unsqueeze(1), boxes.unsqueeze(1))[:, 0]
+        return self.model.reg.optimizer.cut_windows(reg.unsqueeze(1), boxes.unsqueeze(1), self._label)[:, 0]
 
     # ------------------------------------------------------------------ tracking
     def _scores(self, cls18, cls72, reg):
         """Fused (72, 72) score map and (4, 72, 72) regression map (crop pixels)."""
-        p = self.params
-
-        def blended(feat, current, initial, lam):
-            out = apply_filter(feat.unsqueeze(1), current)
-            if lam < 1.0:
-                out = lam * out + (1.0 - lam) * apply_filter(feat.unsqueeze(1), initial)
-            return out[0, 0]
-
-        s18 = blended(cls18, self.f18, self.f18_init, p.lamda_18)[0]          # (19, 19)
-        s72 = blended(cls72, self.f72, self.f72_init, p.lamda_72)[0]          # (73, 73)
-        g = self.grid72
-        fused = p.merge_rate_18 * (self._a18 @ s18 @ self._a18.T) + p.merge_rate_72 * s72[:g, :g]
-        regmap = torch.relu(blended(reg, self.freg, self.freg_init, p.reg_lamda)) * 4.0
-        return fused, regmap
+        p, m = self.params, self.model
+        s18 = blend_outputs(m.cls18, cls18, self.f18, self.f18_init, p.lamda_18)[0]          # (19, 19)
+        s72 = blend_outputs(m.cls72, cls72, self.f72, self.f72_init, p.lamda_72)[0]          # (73, 73)
+        regmap = blend_outputs(m.reg, reg, self.freg, self.freg_init, p.reg_lamda) * 4.0    # ReLU'd, then blended
+        return self._fusion(s18, s72), regmap
 
     @torch.inference_mode()
     def track(self, image) -> TrackResult:
@@ -195,11 +197,32 @@ class FCOTTracker:
         row, col = loc.peak
         peak_img = crop_to_image((4.0 * col, 4.0 * row, 0, 0), centre, scale, s)[:2]
 
-        if loc.flag == NOT_FOUND:
+        flag = loc.flag
+        if flag is not PeakFlag.NOT_FOUND:
+            box = self._decode_box(regmap, row, col, centre, scale)
+            flag = self._select_by_iou(flag, box)
+        if flag is PeakFlag.NOT_FOUND:
             self.lost_count += 1
             t3 = time.perf_counter()
             return self._result(loc.score, LOST, (t0, t1, t2, t3, t3))
 
+        self.pos = (box[0] + box[2] / 2.0, box[1] + box[3] / 2.0)
+        self.size = (box[2], box[3])
+        self.scale = self._scale_for(*self.size)
+        self.search_centre = peak_img
+        self.lost_count = 0
+        t3 = time.perf_counter()
+
+        if flag is not PeakFlag.UNCERTAIN:
+            box_crop = image_to_crop(box, centre, scale, s)
+            self._update(cls18, cls72, reg, box_crop, loc.score, flag is PeakFlag.HARD_NEGATIVE)
+        t4 = time.perf_counter()
+        return self._result(loc.score, UNCERTAIN if flag is PeakFlag.UNCERTAIN else TRACKING, (t0, t1, t2, t3, t4))
+
+    def _decode_box(self, regmap, row, col, centre, scale):
+        """Image box from the distances at the peak cell (row, col) of the (4, 72, 72) map (crop px):
+        damped in size (size_update_rate) and clipped to the image (per ``compat``)."""
+        p, s = self.params, self.crop_size
         l, r, t, b = (float(v) for v in regmap[:, row, col].cpu())
         if not (l + r >= 1.0 and t + b >= 1.0 and all(map(math.isfinite, (l, r, t, b)))):
             # degenerate regression: keep the previous size, centred on the peak
@@ -208,35 +231,16 @@ class FCOTTracker:
             t = b = h_c / 2.0
         box = crop_to_image((4.0 * col - l, 4.0 * row - t, l + r, t + b), centre, scale, s)
         if p.size_update_rate < 1.0:
-            box = self._damp_size(box, p.size_update_rate)
-        box = self._clip_box(box)
-        self.pos = (box[0] + box[2] / 2.0, box[1] + box[3] / 2.0)
-        self.size = (box[2], box[3])
-        self.scale = self._scale_for(*self.size)
-        self.search_centre = peak_img
-        self.lost_count = 0
-        t3 = time.perf_counter()
+            box = damp_size(box, self.size, p.size_update_rate)
+        return clip_box(box, self.image_size, p.min_target_size, mode=p.compat)
 
-        if loc.flag != UNCERTAIN:
-            box_crop = image_to_crop(box, centre, scale, s)
-            self._update(cls18, cls72, reg, box_crop, loc.score, loc.flag == HARD_NEGATIVE)
-        t4 = time.perf_counter()
-        return self._result(loc.score, STATE_UNCERTAIN if loc.flag == UNCERTAIN else TRACKING, (t0, t1, t2, t3, t4))
-
-    def _damp_size(self, box, rate):
-        """Same centre; width and height moved from the previous size by ``rate`` in log space."""
-        x, y, w, h = box
-        w_new = self.size[0] ** (1.0 - rate) * max(w, 1e-3) ** rate
-        h_new = self.size[1] ** (1.0 - rate) * max(h, 1e-3) ** rate
-        return (x + (w - w_new) / 2.0, y + (h - h_new) / 2.0, w_new, h_new)
-
-    def _clip_box(self, box):
-        x, y, w, h = box
-        width, height = self.image_size
-        m = self.params.min_target_size
-        x1, y1 = min(max(x, 0.0), width - m), min(max(y, 0.0), height - m)
-        x2, y2 = max(min(x + w, float(width)), x1 + m), max(min(y + h, float(height)), y1 + m)
-        return (x1, y1, x2 - x1, y2 - y1)
+    def _select_by_iou(self, flag, box):
+        """iou_select (the authors' TrackingNet setting): a box that overlaps the previous one by
+        less than IOU_SELECT_THRESHOLD turns a normal peak uncertain and any other peak not found."""
+        if not self.params.iou_select:
+            return flag
+        previous = (self.pos[0] - self.size[0] / 2.0, self.pos[1] - self.size[1] / 2.0, self.size[0], self.size[1])
+        return iou_select(flag, box_iou(box, previous), IOU_SELECT_THRESHOLD)
 
     def _result(self, score, state, marks):
         t0, t1, t2, t3, t4 = marks
@@ -272,8 +276,8 @@ class FCOTTracker:
         m, mem = self.model, self.memory
         boxes, weights = mem.stored_boxes(), mem.sample_weights()
         if cls_iter > 0:
-            self.f18, _, _ = m.cls18_optimizer(self.f18, mem.view("cls18"), boxes, weights, num_iter=cls_iter)
-            self.f72, _, _ = m.cls72_optimizer(self.f72, mem.view("cls72"), boxes, weights, num_iter=cls_iter)
+            self.f18 = m.cls18.fit(mem.view("cls18"), boxes, weights, num_iter=cls_iter, start=self.f18).filter
+            self.f72 = m.cls72.fit(mem.view("cls72"), boxes, weights, num_iter=cls_iter, start=self.f72).filter
         if reg_iter > 0:
             self.freg = self._fit_regressor(self.freg, boxes, reg_iter)
 
@@ -281,7 +285,5 @@ class FCOTTracker:
         """Regression filter fitted to the memory's samples (boxes (N, 1, 4) crop px): ``num_iter``
         steps from ``start``, or the exact minimiser (reg_solver "exact"). The regression loss
         weighs samples uniformly (authors)."""
-        opt, feat = self.model.reg_optimizer, self.memory.view("reg")
-        if self.params.reg_solver == "exact":
-            return opt.solve(feat, boxes, grid_size=self._reg_grid)
-        return opt(start, feat, boxes, None, num_iter=num_iter, grid_size=self._reg_grid)[0]
+        return self.model.reg.fit(self.memory.view("reg"), boxes, None, num_iter=num_iter, start=start,
+                                  solver=self.params.reg_solver, grid_size=self._reg_grid, label=self._label).filter

@@ -1,20 +1,28 @@
 """DiMP's advanced localisation on the fused 72x72 score map: peak, distractor and
 hard-negative analysis. Positions are (row, col) cells of the fused map (stride 4 crop px).
 
-Flags: "normal", "uncertain", "hard_negative", "not_found".
+The outcome is a ``PeakFlag`` (the authors' flags "normal", "uncertain", "hard_negative",
+"not_found"): what the score map says about this frame's peak. It is not the tracker's result
+state (tracker.result: "tracking", "uncertain", "lost"), which the tracker derives from it.
 """
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
-NORMAL, UNCERTAIN, HARD_NEGATIVE, NOT_FOUND = "normal", "uncertain", "hard_negative", "not_found"
+
+class PeakFlag(str, Enum):
+    NORMAL = "normal"                  # one clear peak
+    UNCERTAIN = "uncertain"            # a distractor competes and neither is clearly the target
+    HARD_NEGATIVE = "hard_negative"    # a distractor exists; train on this frame at once
+    NOT_FOUND = "not_found"            # no peak above the not-found threshold
 
 
 @dataclass
 class Localization:
     peak: tuple          # (row, col) cell of the chosen maximum
     score: float         # score at the chosen maximum (unwindowed)
-    flag: str
+    flag: PeakFlag
 
 
 def hann_window(size):
@@ -32,9 +40,9 @@ def localize(scores, prev_cell, target_size_cells, params, window=None):
     peak1 = (index1 // w, index1 % w)
     score1 = float(weighted[peak1])
     if not np.isfinite(score1):
-        return Localization(peak1, float("nan"), NOT_FOUND)
+        return Localization(peak1, float("nan"), PeakFlag.NOT_FOUND)
     if score1 < params.target_not_found_threshold:
-        return Localization(peak1, score1, NOT_FOUND)
+        return Localization(peak1, score1, PeakFlag.NOT_FOUND)
     # mask the target neighbourhood and look for a second peak in the unwindowed scores
     neigh = params.target_neighborhood_scale * np.asarray(target_size_cells, dtype=np.float64)
     top = max(int(round(peak1[0] - neigh[0] / 2)), 0)
@@ -52,10 +60,18 @@ def localize(scores, prev_cell, target_size_cells, params, window=None):
         d2 = float(np.hypot(*(np.asarray(peak2) - prev)))
         threshold = params.displacement_scale * np.sqrt(h * w) / 2
         if d2 > threshold and d1 < threshold:
-            return Localization(peak1, score1, HARD_NEGATIVE)
+            return Localization(peak1, score1, PeakFlag.HARD_NEGATIVE)
         if d2 < threshold and d1 > threshold:
-            return Localization(peak2, float(scores[peak2]), HARD_NEGATIVE)
-        return Localization(peak1, score1, UNCERTAIN)
+            return Localization(peak2, float(scores[peak2]), PeakFlag.HARD_NEGATIVE)
+        return Localization(peak1, score1, PeakFlag.UNCERTAIN)
     if score2 > params.hard_negative_threshold * score1 and score2 > params.target_not_found_threshold:
-        return Localization(peak1, score1, HARD_NEGATIVE)
-    return Localization(peak1, score1, NORMAL)
+        return Localization(peak1, score1, PeakFlag.HARD_NEGATIVE)
+    return Localization(peak1, score1, PeakFlag.NORMAL)
+
+
+def iou_select(flag: PeakFlag, iou: float, threshold: float) -> PeakFlag:
+    """The authors' iou_select (TrackingNet preset): when the new box overlaps the previous one by
+    less than ``threshold`` (IoU), a normal peak becomes uncertain and any other peak not found."""
+    if flag is PeakFlag.NOT_FOUND or iou >= threshold:
+        return flag
+    return PeakFlag.UNCERTAIN if flag is PeakFlag.NORMAL else PeakFlag.NOT_FOUND

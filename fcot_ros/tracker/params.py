@@ -6,11 +6,14 @@ The authors' per-benchmark settings (pytracking/parameter/fcot/fcot_*.py) are th
 Field names follow the authors' parameter names where they exist (typos fixed:
 ``displacement_scale``, ``select_best_sample``).
 """
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Tuple
 
+from fcot_ros.errors import ConfigurationError
 
 REG_SOLVERS = ("steepest_descent", "exact")
+# "fcot_ros": our fixes of the authors' tracker; "authors": their behaviour exactly (fcot_tracker.py)
+COMPAT_MODES = ("fcot_ros", "authors")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,8 @@ class TrackerParams:
     target_neighborhood_scale: float = 2.2
     displacement_scale: float = 0.8
     window_output: bool = False             # centred Hann window on the fused map (OTB/VOT)
-    iou_select: bool = False                # TrackingNet: ignore hard negatives whose box jumps
+    iou_select: bool = False                # TrackingNet: a box with IoU < 0.05 against the previous one
+                                            # downgrades the flag (normal -> uncertain, else not found)
     # memory and update schedule
     sample_memory_size: int = 50
     learning_rate: float = 0.01
@@ -66,20 +70,26 @@ class TrackerParams:
     # robustness (ours)
     size_update_rate: float = 1.0           # 1: size from the regression as is (authors); < 1: damped in log space
     min_target_size: float = 4.0            # pixels
+    # "authors": fuse scores by nearest resizing, transposed integer online regression label, box
+    # clamped to [1, max(W, H)] on both axes, exactly as the authors' tracker (to reproduce their
+    # published numbers with their checkpoint and presets); "fcot_ros": our fixes (fcot_tracker.py)
+    compat: str = "fcot_ros"
 
     def __post_init__(self):
         if self.reg_solver not in REG_SOLVERS:
-            raise ValueError(f"reg_solver must be one of {REG_SOLVERS}, not {self.reg_solver!r}")
+            raise ConfigurationError(f"reg_solver must be one of {REG_SOLVERS}, not {self.reg_solver!r}")
+        if self.compat not in COMPAT_MODES:
+            raise ConfigurationError(f"compat must be one of {COMPAT_MODES}, not {self.compat!r}")
         if self.init_batch_size < 0:
-            raise ValueError(f"init_batch_size must be >= 0, not {self.init_batch_size}")
+            raise ConfigurationError(f"init_batch_size must be >= 0, not {self.init_batch_size}")
         if not 0.0 < self.size_update_rate <= 1.0:
-            raise ValueError(f"size_update_rate must be in (0, 1], not {self.size_update_rate}")
+            raise ConfigurationError(f"size_update_rate must be in (0, 1], not {self.size_update_rate}")
 
     def with_overrides(self, **overrides) -> "TrackerParams":
         names = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - names)
         if unknown:
-            raise ValueError(f"unknown tracker parameter(s): {unknown}")
+            raise ConfigurationError(f"unknown tracker parameter(s): {unknown}")
         return replace(self, **overrides)
 
     def as_dict(self):
@@ -120,5 +130,5 @@ PRESETS = {
 
 def get_params(preset: str = "default", **overrides) -> TrackerParams:
     if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; choose one of {tuple(PRESETS)}")
+        raise ConfigurationError(f"unknown preset {preset!r}; choose one of {tuple(PRESETS)}")
     return PRESETS[preset].with_overrides(**overrides)

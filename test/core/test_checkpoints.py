@@ -13,7 +13,7 @@ from fcot_ros.checkpoints import (FORMAT, detect_format, import_authors_checkpoi
                                   load_into_model, load_weights, map_authors_key, model_overrides,
                                   read_authors_checkpoint, save_checkpoint, save_model)
 from fcot_ros.errors import CheckpointError
-from fcot_ros.target_model.fcot_model import build_model
+from fcot_ros.models.fcot_model import build_model
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
 FIXTURE = REFERENCE / "fcot_format_fixture.pth.tar"
@@ -29,26 +29,26 @@ DROPPED = ("feature_extractor.layer4.", "feature_extractor.fc.")
 # authors' key regex -> our key. Sequential heads: 0 conv1, 1 gn1, 3 dcn1, 4 gn2, 6 dcn2.
 _SEQ = {"0": "conv1", "1": "gn1", "3": "dcn1", "4": "gn2", "6": "dcn2"}
 _EXPECTED_RULES = [
-    (r"feature_extractor\.((conv1|bn1|layer[123])\..*)", lambda m: f"features.backbone.{m[1]}"),
-    (r"pyramid_first_conv\.res_conv\.(.*)", lambda m: f"features.decoder.lateral_18.{m[1]}"),
-    (r"pyramid_36\.res_conv\.(.*)", lambda m: f"features.decoder.lateral_36.{m[1]}"),
-    (r"pyramid_72\.res_conv\.(.*)", lambda m: f"features.decoder.lateral_72.{m[1]}"),
-    (r"pyramid_72\.pyramid_conv\.(.*)", lambda m: f"features.decoder.smooth_72.{m[1]}"),
-    (r"classifier_18\.feature_extractor\.0\.(.*)", lambda m: f"features.cls18_head.conv.{m[1]}"),
+    (r"feature_extractor\.((conv1|bn1|layer[123])\..*)", lambda m: f"backbone.{m[1]}"),
+    (r"pyramid_first_conv\.res_conv\.(.*)", lambda m: f"decoder.lateral_18.{m[1]}"),
+    (r"pyramid_36\.res_conv\.(.*)", lambda m: f"decoder.lateral_36.{m[1]}"),
+    (r"pyramid_72\.res_conv\.(.*)", lambda m: f"decoder.lateral_72.{m[1]}"),
+    (r"pyramid_72\.pyramid_conv\.(.*)", lambda m: f"decoder.smooth_72.{m[1]}"),
+    (r"classifier_18\.feature_extractor\.0\.(.*)", lambda m: f"cls18.head.conv.{m[1]}"),
     (r"classifier_(18|72)\.filter_initializer\.filter_conv\.(.*)",
-     lambda m: f"features.cls{m[1]}_initializer.filter_conv.{m[2]}"),
+     lambda m: f"cls{m[1]}.initializer.filter_conv.{m[2]}"),
     (r"classifier_(18|72)\.filter_optimizer\.target_mask_predictor\.0\.weight",
-     lambda m: f"cls{m[1]}_optimizer.target_mask_predictor.weight"),
+     lambda m: f"cls{m[1]}.optimizer.target_mask_predictor.weight"),
     (r"classifier_(18|72)\.filter_optimizer\.(log_step_length|filter_reg|label_map_predictor\.weight"
-     r"|spatial_weight_predictor\.weight)", lambda m: f"cls{m[1]}_optimizer.{m[2]}"),
-    (r"classifier_72\.feature_extractor\.([0-9])\.(.*)", lambda m: f"features.cls72_head.body.{_SEQ[m[1]]}.{m[2]}"),
+     r"|spatial_weight_predictor\.weight)", lambda m: f"cls{m[1]}.optimizer.{m[2]}"),
+    (r"classifier_72\.feature_extractor\.([0-9])\.(.*)", lambda m: f"cls72.head.body.{_SEQ[m[1]]}.{m[2]}"),
     (r"regressor_72\.reg_head_(36|72)\.([0-9])\.(.*)",
-     lambda m: f"features.reg_features.head_{m[1]}.{_SEQ[m[2]]}.{m[3]}"),
-    (r"regressor_72\.reg_head_merge\.(.*)", lambda m: f"features.reg_features.merge.{m[1]}"),
+     lambda m: f"reg.head.head_{m[1]}.{_SEQ[m[2]]}.{m[3]}"),
+    (r"regressor_72\.reg_head_merge\.(.*)", lambda m: f"reg.head.merge.{m[1]}"),
     (r"regressor_72\.reg_initializer_(36|72)\.([0-9])\.(.*)",
-     lambda m: f"features.rmg_initializer.head_{m[1]}.{_SEQ[m[2]]}.{m[3]}"),
-    (r"regressor_72\.reg_initializer_merge\.(.*)", lambda m: f"features.rmg_initializer.merge.{m[1]}"),
-    (r"regressor_72\.filter_optimizer\.(log_step_length|filter_reg)", lambda m: f"reg_optimizer.{m[1]}"),
+     lambda m: f"reg.initializer.head_{m[1]}.{_SEQ[m[2]]}.{m[3]}"),
+    (r"regressor_72\.reg_initializer_merge\.(.*)", lambda m: f"reg.initializer.merge.{m[1]}"),
+    (r"regressor_72\.filter_optimizer\.(log_step_length|filter_reg)", lambda m: f"reg.optimizer.{m[1]}"),
 ]
 
 
@@ -127,7 +127,11 @@ def test_constructor_kwds_epoch_and_dropped_keys(fixture_tensors, r50_shapes):
 @needs_fixture
 def test_detect_format_and_overrides():
     assert detect_format(FIXTURE) == "authors"
-    assert model_overrides(FIXTURE) == ("fcot_r50", {"norm_scale_coef": 1.5})
+    name, settings = model_overrides(FIXTURE)
+    assert name == "fcot_r50"
+    assert settings["norm_scale_coef"] == 1.5 and settings["reg"]["step_rule"] == "authors"
+    assert settings["cls_filter_size"] == 4 and settings["reg_filter_size"] == 3 and settings["cls18_dim"] == 512
+    assert settings["cls18"]["num_dist_bins"] == 100 and settings["cls72"]["bin_displacement"] == 0.1
 
 
 @needs_fixture
@@ -139,7 +143,7 @@ def test_load_into_model_checks_norm_scale_coef():
     net = build_model(name, imagenet_backbone=False, **overrides)
     info = load_into_model(net, FIXTURE)
     assert info["format"] == "authors"
-    assert torch.equal(net.reg_optimizer.filter_reg, torch.full_like(net.reg_optimizer.filter_reg,
+    assert torch.equal(net.reg.optimizer.filter_reg, torch.full_like(net.reg.optimizer.filter_reg,
                                                                       _value_of("regressor_72.filter_optimizer.filter_reg")))
 
 
@@ -159,7 +163,7 @@ def test_refuses_missing_tensor(tmp_path, r50_shapes):
     ckpt = _plain_copy_of_fixture()
     del ckpt["net"]["regressor_72.reg_head_36.3.conv_offset_mask.bias"]
     path = _save_legacy(ckpt, tmp_path / "missing.pth.tar")
-    with pytest.raises(CheckpointError, match=r"missing.*features\.reg_features\.head_36\.dcn1\.conv_offset_mask\.bias"):
+    with pytest.raises(CheckpointError, match=r"missing.*reg\.head\.head_36\.dcn1\.conv_offset_mask\.bias"):
         import_authors_checkpoint(path, r50_shapes)
 
 
@@ -177,7 +181,7 @@ def test_refuses_mapped_key_the_model_lacks(tmp_path, r50_shapes):
     ckpt = _plain_copy_of_fixture()
     ckpt["net"]["feature_extractor.layer3.9.conv1.weight"] = torch.zeros(3)
     path = _save_legacy(ckpt, tmp_path / "extra2.pth.tar")
-    with pytest.raises(CheckpointError, match=r"unexpected.*features\.backbone\.layer3\.9\.conv1\.weight"):
+    with pytest.raises(CheckpointError, match=r"unexpected.*backbone\.layer3\.9\.conv1\.weight"):
         import_authors_checkpoint(path, r50_shapes)
 
 
@@ -186,7 +190,7 @@ def test_refuses_misshaped_tensor(tmp_path, r50_shapes):
     ckpt = _plain_copy_of_fixture()
     ckpt["net"]["pyramid_72.pyramid_conv.weight"] = torch.zeros(256, 256, 1, 1)
     path = _save_legacy(ckpt, tmp_path / "shape.pth.tar")
-    with pytest.raises(CheckpointError, match=r"wrong shape.*features\.decoder\.smooth_72\.weight has shape "
+    with pytest.raises(CheckpointError, match=r"wrong shape.*decoder\.smooth_72\.weight has shape "
                                               r"\(256, 256, 1, 1\), the model expects \(256, 256, 3, 3\)"):
         import_authors_checkpoint(path, r50_shapes)
 
@@ -265,7 +269,7 @@ def test_native_round_trip_fcot_lite(tmp_path):
     assert detect_format(path) == "fcot_ros"
     state_dict, meta = load_checkpoint(path)
     assert meta["model"] == "fcot_lite" and meta["epoch"] == 3
-    assert meta["optimizer_init"]["reg"]["step_rule"] == "masked"
+    assert meta["config"]["reg"]["step_rule"] == "masked" and meta["config"]["reg"]["label_radius"] == 2
     assert meta["config"]["decoder_dim"] == 64
     assert model_overrides(path)[0] == "fcot_lite"
     other = build_model("fcot_lite", imagenet_backbone=False)

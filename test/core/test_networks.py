@@ -6,8 +6,7 @@ import torch
 
 from fcot_ros.models.config import get_config
 from fcot_ros.models.efficientnet_lite import EfficientNetLite0, load_lite0_imagenet
-from fcot_ros.models.feature_network import FeatureNetwork
-from fcot_ros.target_model.fcot_model import build_model
+from fcot_ros.models.fcot_model import build_model
 
 BICYCLES = {444, 671, 870}  # bicycle-built-for-two, mountain bike, tricycle
 CARS = {407, 436, 468, 511, 609, 627, 656, 661, 675, 705, 717, 734, 751, 817, 864, 867}
@@ -37,7 +36,7 @@ def test_efficientnet_lite0_classifies_real_objects(load_sequence):
 @pytest.mark.parametrize("name", ["fcot_lite", "fcot_r50"])
 def test_feature_network_shapes(name):
     cfg = get_config(name)
-    net = FeatureNetwork(cfg, imagenet_backbone=name == "fcot_lite").eval()
+    net = build_model(name, imagenet_backbone=name == "fcot_lite").eval().features
     images = torch.rand(2, 3, 288, 288) * 255
     boxes = torch.tensor([[100.0, 110.0, 80.0, 60.0], [90.0, 100.0, 70.0, 90.0]])
     with torch.no_grad():
@@ -53,7 +52,7 @@ def test_feature_network_shapes(name):
 
 
 def test_filter_initializer_averages_over_images():
-    net = FeatureNetwork(get_config("fcot_lite"), imagenet_backbone=False).eval()
+    net = build_model("fcot_lite", imagenet_backbone=False).eval().features
     image = torch.rand(1, 3, 288, 288) * 255
     box = torch.tensor([[100.0, 110.0, 80.0, 60.0]])
     with torch.no_grad():
@@ -65,7 +64,7 @@ def test_filter_initializer_averages_over_images():
 
 def test_hand_initialised_cls18_head_passes_backbone_features():
     """Before offline training, fcot_lite's 18 classifier sees the (normalised) ImageNet features."""
-    net = FeatureNetwork(get_config("fcot_lite")).eval()
+    net = build_model("fcot_lite").eval().features
     images = torch.rand(1, 3, 288, 288) * 255
     with torch.no_grad():
         c16 = net._pyramid(images)[0]

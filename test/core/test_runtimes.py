@@ -26,8 +26,9 @@ from fcot_ros.runtime.export import (FEATURES_OUTPUTS, INIT_OUTPUTS, OPSET, cach
                                      example_inputs, export_onnx, read_metadata, state_dict_sha256)
 from fcot_ros.runtime.onnx_runtime import OnnxRuntime, crops_to_numpy, physical_cores  # noqa: E402
 from fcot_ros.runtime.tensorrt_runtime import tensorrt_available  # noqa: E402
-from fcot_ros.target_model.fcot_model import build_model  # noqa: E402
-from fcot_ros.tracker.factory import build_runtime  # noqa: E402
+from fcot_ros.models.fcot_model import build_model  # noqa: E402
+from fcot_ros.assembly import RuntimeOptions, build_runtime  # noqa: E402
+from fcot_ros.errors import ConfigurationError  # noqa: E402
 
 TRACK_FRAMES = 20
 BOX_TOL_PX = 2.0
@@ -101,10 +102,10 @@ def _check_equivalence(features, paths, crop_size):
 
 
 def test_cli_export_fcot_lite_and_ort_equivalence(lite, tmp_path, capsys, monkeypatch):
-    import fcot_ros.tracker.factory as factory
+    import fcot_ros.assembly as assembly
     from fcot_ros.cli.main import main
-    # the very network compared below (fcot_lite's RMG initializer heads are drawn from the global RNG)
-    monkeypatch.setattr(factory, "load_model", lambda model, weights=None: lite)
+    # the very network compared below
+    monkeypatch.setattr(assembly, "load_model", lambda model, weights=None: lite)
     assert main(["export", "--model", "fcot_lite", "--format", "onnx", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "crops (1, 3, 288, 288)" in printed and "boxes (N, 4)" in printed
@@ -211,7 +212,9 @@ def test_prune_spares_recent_and_locked_entries(tmp_path):
 
 def test_cache_dir_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FCOT_CACHE_DIR", str(tmp_path))
-    assert engine_cache.cache_root() == tmp_path
+    options = RuntimeOptions.from_environment()
+    assert engine_cache.cache_root(options.cache_dir) == tmp_path
+    assert RuntimeOptions.from_environment(cache_dir="/x").cache_dir == "/x"   # explicit wins
     monkeypatch.delenv("FCOT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert engine_cache.cache_root() == tmp_path / "xdg" / "fcot_ros"
@@ -219,7 +222,7 @@ def test_cache_dir_from_environment(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------------------------------- backend selection
 def test_session_threads(lite_cache, lite):
-    rt = build_runtime("onnxruntime", lite, "cpu", cache_dir=lite_cache)
+    rt = build_runtime("onnxruntime", lite, "cpu", options=RuntimeOptions(cache_dir=str(lite_cache)))
     assert rt.name == "onnxruntime"
     assert 1 <= rt.intra_op_threads <= (os.cpu_count() or 1)
     assert physical_cores() <= len(os.sched_getaffinity(0))
@@ -228,14 +231,14 @@ def test_session_threads(lite_cache, lite):
 @pytest.mark.skipif(torch.cuda.is_available(), reason="auto picks a GPU backend on this machine")
 def test_auto_picks_onnxruntime_on_cpu(lite, lite_cache, caplog):
     with caplog.at_level(logging.INFO, logger="fcot_ros"):
-        rt = build_runtime("auto", lite, "cpu", cache_dir=lite_cache)
+        rt = build_runtime("auto", lite, "cpu", options=RuntimeOptions(cache_dir=str(lite_cache)))
     assert rt.name == "onnxruntime" and rt.requested_backend == "auto"
     assert "backend auto -> onnxruntime" in caplog.text
 
 
 def test_auto_without_onnxruntime_picks_torch(lite, monkeypatch, caplog):
-    import fcot_ros.tracker.factory as factory
-    monkeypatch.setattr(factory, "_onnxruntime_importable", lambda: False)
+    import fcot_ros.assembly.runtimes as runtimes
+    monkeypatch.setattr(runtimes, "_onnxruntime_importable", lambda: False)
     with caplog.at_level(logging.INFO, logger="fcot_ros"):
         rt = build_runtime("auto", lite, "cpu")
     assert rt.name == "torch" and "backend auto -> torch" in caplog.text
@@ -245,7 +248,7 @@ def test_tensorrt_without_gpu_falls_back_with_warning(lite, lite_cache, caplog):
     if tensorrt_available():
         pytest.skip("a CUDA GPU and tensorrt are present")
     with caplog.at_level(logging.WARNING, logger="fcot_ros"):
-        rt = build_runtime("tensorrt", lite, "cpu", cache_dir=lite_cache)
+        rt = build_runtime("tensorrt", lite, "cpu", options=RuntimeOptions(cache_dir=str(lite_cache)))
     assert rt.name == "onnxruntime" and rt.requested_backend == "tensorrt"
     assert "backend 'tensorrt' could not be used" in caplog.text and "falling back to 'onnxruntime'" in caplog.text
     assert "fell back" in rt.backend_note
@@ -293,8 +296,22 @@ def test_unloadable_cached_graph_is_exported_again(lite, lite_cache, tmp_path, m
 
 
 def test_unknown_backend_is_an_error(lite):
-    with pytest.raises(BackendError):
+    with pytest.raises(ConfigurationError, match="openvino"):
         build_runtime("openvino", lite, "cpu")
+
+
+def test_runtime_options_from_environment(monkeypatch):
+    """The FCOT_* variables are read in one place (assembly.RuntimeOptions) and checked there."""
+    env = {"FCOT_ORT_THREADS": "3", "FCOT_ORT_SPIN": "1", "FCOT_TRT_PRECISION": "FP32",
+           "FCOT_TRT_WORKSPACE_MB": "512", "FCOT_USE_TORCH2TRT": "1", "FCOT_ORT_ARENA": "0"}
+    options = RuntimeOptions.from_environment(env)
+    assert (options.ort_threads, options.ort_spin, options.ort_arena, options.trt_precision,
+            options.trt_workspace_mb, options.use_torch2trt) == (3, True, False, "fp32", 512, True)
+    assert RuntimeOptions.from_environment({}) == RuntimeOptions()
+    with pytest.raises(ConfigurationError, match="FCOT_ORT_THREADS"):
+        RuntimeOptions.from_environment({"FCOT_ORT_THREADS": "many"})
+    with pytest.raises(ConfigurationError, match="precision"):
+        RuntimeOptions.from_environment({"FCOT_TRT_PRECISION": "int8"})
 
 
 # ------------------------------------------------------------------------------ tracker, ORT vs torch

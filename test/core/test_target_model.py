@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from fcot_ros.target_model.bench_optimizers import grouped_conv_filter
+from reference_filter_ops import conv_per_sequence
 from fcot_ros.target_model.classifier_optimizer import ClassifierOptimizer
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
 from fcot_ros.target_model.radial_basis import bin_memberships, interpolate_bins
@@ -40,7 +40,7 @@ def test_filter_ops_match_grouped_convolution(n, nf, k, h, w):
     g = torch.Generator().manual_seed(k * 10 + nf)
     feat = torch.randn(n, 2, 5, h, w, generator=g, dtype=torch.float64)
     filt = torch.randn(2, nf, 5, k, k, generator=g, dtype=torch.float64, requires_grad=True)
-    reference = grouped_conv_filter(feat, filt)
+    reference = conv_per_sequence(feat, filt)
     torch.testing.assert_close(apply_filter(feat, filt), reference, rtol=1e-12, atol=1e-12)
     residual = torch.randn(reference.shape, generator=g, dtype=torch.float64)
     (auto,) = torch.autograd.grad((reference * residual).sum(), filt)
@@ -63,13 +63,13 @@ def test_regression_windows_equal_the_whole_map(radius):
     for a, b in zip(windowed.gradient_and_step(filt, feat, boxes, weights),
                     whole.gradient_and_step(filt, feat, boxes, weights)):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
-    final_w, _, _ = windowed(filt, feat, boxes, weights, num_iter=4)
-    final_f, _, _ = whole(filt, feat, boxes, weights, num_iter=4)
+    final_w = windowed(filt, feat, boxes, weights, num_iter=4).filter
+    final_f = whole(filt, feat, boxes, weights, num_iter=4).filter
     torch.testing.assert_close(final_w, final_f, rtol=1e-10, atol=1e-12)
     # a memory that keeps only the windows (cut_windows) gives the same with grid_size
     windows = windowed.cut_windows(feat, boxes)
     assert windows.shape[-2:] == (2 * radius + 3, 2 * radius + 3)
-    final_c, _, _ = windowed(filt, windows, boxes, weights, num_iter=4, grid_size=(20, 20))
+    final_c = windowed(filt, windows, boxes, weights, num_iter=4, grid_size=(20, 20)).filter
     torch.testing.assert_close(final_c, final_f, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(windowed.solve(windows, boxes, weights, grid_size=(20, 20)),
                                whole.solve(feat, boxes, weights), rtol=1e-10, atol=1e-12)
@@ -147,7 +147,8 @@ def test_steepest_descent_decreases_the_loss():
     opt = ClassifierOptimizer(feat_stride=16).double()
     _randomise_loss_parameters(opt, g)
     filt = 0.1 * torch.randn(2, 1, 5, 4, 4, generator=g, dtype=torch.float64)
-    _, iterates, losses = opt(filt, feat, boxes, weights, num_iter=6, compute_losses=True)
+    result = opt(filt, feat, boxes, weights, num_iter=6, compute_losses=True)
+    iterates, losses = result.iterates, result.losses
     assert len(iterates) == 7 and len(losses) == 7
     values = torch.stack(losses)
     assert torch.all(values[-1] < 0.5 * values[0])
@@ -159,7 +160,7 @@ def test_optimizer_is_differentiable_through_iterates():
     feat = feat.requires_grad_()
     opt = ClassifierOptimizer(feat_stride=16).double()
     filt0 = 0.1 * torch.randn(1, 1, 3, 4, 4, generator=g, dtype=torch.float64)
-    final, _, _ = opt(filt0, feat, boxes, weights, num_iter=3)
+    final = opt(filt0, feat, boxes, weights, num_iter=3).filter
     test_feat = torch.randn(1, 1, 3, 8, 8, generator=g, dtype=torch.float64)
     apply_filter(test_feat, final).pow(2).sum().backward()
     for p in (opt.log_step_length, opt.filter_reg, opt.label_map_predictor.weight,
@@ -168,9 +169,8 @@ def test_optimizer_is_differentiable_through_iterates():
     assert feat.grad.abs().sum() > 0
 
     def final_filter(step_log):
-        out, _, _ = torch.func.functional_call(opt, {"log_step_length": step_log},
-                                               (filt0, feat.detach(), boxes, weights), {"num_iter": 2})
-        return out
+        return torch.func.functional_call(opt, {"log_step_length": step_log},
+                                          (filt0, feat.detach(), boxes, weights), {"num_iter": 2}).filter
 
     torch.autograd.gradcheck(final_filter, (torch.tensor([math.log(0.9)], dtype=torch.float64,
                                                          requires_grad=True),))

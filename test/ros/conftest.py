@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fcot_ros.ros.launcher import node_args, replay_args
+from fcot_ros.tools.ros.launcher import node_args, replay_args
 from ros_helpers import _DOMAIN_BASE, REPO, TRACKER_NODE, Proc
 
 REQUIRE = bool(os.environ.get("FCOT_REQUIRE_ROS") or os.environ.get("CI"))
@@ -64,7 +64,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session", autouse=True)
 def _loopback_only():
     """This process's own DDS participants stay on loopback too."""
-    from fcot_ros.ros.rosenv import localhost_env
+    from fcot_ros.tools.ros.rosenv import localhost_env
     saved = dict(os.environ)
     os.environ.update(localhost_env(_DOMAIN_BASE))
     os.environ.pop("FASTRTPS_DEFAULT_PROFILES_FILE", None)
@@ -122,7 +122,7 @@ def procs(tmp_path):
 def ros_client():
     """Factory for TrackClient nodes in this process, each in its own rclpy context and domain."""
     import rclpy
-    from fcot_ros.ros.client import TrackClient
+    from fcot_ros.tools.ros.client import TrackClient
     made = []
 
     def make(domain_id, **kw):

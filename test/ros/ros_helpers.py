@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from fcot_ros.ros.launcher import ManagedProcess
+from fcot_ros.tools.ros.launcher import ManagedProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SEQUENCES = REPO.parent / "shared" / "data" / "sequences"
@@ -33,5 +33,5 @@ class Proc(ManagedProcess):
     """A process started by a test in loopback-only DDS (domain ``domain_id``), stopped by PID."""
 
     def __init__(self, args, domain_id, log_path: Path, cwd: Path):
-        from fcot_ros.ros.rosenv import localhost_env
+        from fcot_ros.tools.ros.rosenv import localhost_env
         super().__init__(args, localhost_env(domain_id), log_path, cwd)

@@ -15,9 +15,9 @@ from sensor_msgs.msg import Image
 from ros_helpers import new_domain_id, sequence
 from fcot_ros.evaluation.boxes import iou
 from fcot_ros.msg import TrackedTarget
-from fcot_ros.ros.client import latency_ms
+from fcot_ros.tools.ros.client import latency_ms
 from fcot_ros.ros.image_conversion import fill_image
-from fcot_ros.ros.replay import read_groundtruth
+from fcot_ros.tools.ros.replay import read_groundtruth
 from fcot_ros.ros.stats import stamp_to_ns
 
 # Mean IoU over the frames the node tracked, otb_Car4 frames 1-240 at 30 Hz (ping-pong, >= 8 s and
@@ -267,7 +267,7 @@ def test_compressed_transport_and_color_encodings(procs, ros_client, test_model)
     import cv2
     from sensor_msgs.msg import CompressedImage
 
-    from fcot_ros.ros.replay import list_frames
+    from fcot_ros.tools.ros.replay import list_frames
     seq = sequence("otb_Crossing")
     gt = read_groundtruth(seq)
     frames = [cv2.imread(str(f)) for f in list_frames(seq)[:40]]

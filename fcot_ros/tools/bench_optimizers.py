@@ -1,6 +1,6 @@
 """Side-by-side timing of the online optimizers' building blocks on this CPU.
 
-    python -m fcot_ros.target_model.bench_optimizers [--samples 27,50] [--runs 15]
+    python -m fcot_ros.tools.bench_optimizers [--samples 27,50] [--runs 15]
 
 For fcot_lite's shapes (cls18: 128 x 18 x 18 features, 4x4 filter; cls72: 64 x 72 x 72, 4x4;
 regression: 64 x 72 x 72, 4 filters 3x3) and memories of N samples, in one process, interleaved

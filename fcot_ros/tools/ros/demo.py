@@ -1,10 +1,10 @@
 """The main job without a camera: tracker_node + a replayed clip, track/init, and what the node says.
 
-    python -m fcot_ros.ros.demo [--model fcot_lite] [--frames DIR] [--duration 20] [--video out.mp4]
+    python -m fcot_ros.tools.ros.demo [--model fcot_lite] [--frames DIR] [--duration 20] [--video out.mp4]
 
 1. starts tracker_node (its own process, loopback-only DDS, a domain of its own),
 2. starts the replay publisher playing the clip as sensor_msgs/Image at --rate (default 30 Hz):
-   a generated 640x480 clip with ground truth (fcot_ros.ros.synthetic) or --frames DIR (*.jpg or
+   a generated 640x480 clip with ground truth (fcot_ros.tools.ros.synthetic) or --frames DIR (*.jpg or
    img/*.jpg + groundtruth.txt, e.g. a sequence of ../shared/data/sequences),
 3. calls track/init with the first frame's box and stamp,
 4. prints what the node publishes: every TrackedTarget (--every N) and a line per second with the
@@ -37,7 +37,7 @@ def main(argv=None):
     ap.add_argument("--workdir", default="", help="logs and the generated clip (default: a temp dir)")
     args = ap.parse_args(argv)
 
-    from fcot_ros.ros.rosenv import check_safe_env, localhost_env, use_localhost_env
+    from fcot_ros.tools.ros.rosenv import check_safe_env, localhost_env, use_localhost_env
     domain = args.domain_id or 10 + os.getpid() % 90
     use_localhost_env(domain)
     check_safe_env()
@@ -49,12 +49,12 @@ def main(argv=None):
     from sensor_msgs.msg import Image
 
     from fcot_ros.evaluation.boxes import iou
-    from fcot_ros.ros.client import STATE_NAMES, TrackClient, latency_ms
+    from fcot_ros.tools.ros.client import STATE_NAMES, TrackClient, latency_ms
     from fcot_ros.ros.image_conversion import image_to_bgr
-    from fcot_ros.ros.launcher import ManagedProcess, node_args, replay_args
-    from fcot_ros.ros.replay import read_groundtruth
+    from fcot_ros.tools.ros.launcher import ManagedProcess, node_args, replay_args
+    from fcot_ros.tools.ros.replay import read_groundtruth
     from fcot_ros.ros.stats import stamp_to_ns
-    from fcot_ros.ros.synthetic import write_clip
+    from fcot_ros.tools.ros.synthetic import write_clip
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="fcot_demo_"))
     work.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """Measure tracker_node end to end: a 30 Hz 640x480 stream in, TrackedTarget out.
 
-    python -m fcot_ros.ros.benchmark --model fcot_lite --duration 60 --out out/bench
-    python -m fcot_ros.ros.benchmark --duration 600 --out out/soak      # 10-minute memory run
+    python -m fcot_ros.tools.ros.benchmark --model fcot_lite --duration 60 --out out/bench
+    python -m fcot_ros.tools.ros.benchmark --duration 600 --out out/soak      # 10-minute memory run
 
 Processes as on a robot: tracker_node, the replay publisher and this client are three processes;
 all DDS traffic stays on loopback. Reports
@@ -36,7 +36,7 @@ def _status_kb(pid: int, field: str) -> int:
 
 
 def _profile_with_segment(path: Path, segment_kb: int) -> Path:
-    from fcot_ros.ros.rosenv import PROFILE_NAME, config_dir
+    from fcot_ros.tools.ros.rosenv import PROFILE_NAME, config_dir
     text = (config_dir() / PROFILE_NAME).read_text()
     text = text.replace("<segment_size>16777216</segment_size>",
                         f"<segment_size>{segment_kb * 1024}</segment_size>")
@@ -61,7 +61,7 @@ def main(argv=None):
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from fcot_ros.ros.rosenv import check_safe_env, use_localhost_env
+    from fcot_ros.tools.ros.rosenv import check_safe_env, use_localhost_env
     domain = args.domain_id or 10 + os.getpid() % 90
     use_localhost_env(domain)
     if args.shm_segment_kb:
@@ -72,10 +72,10 @@ def main(argv=None):
 
     import rclpy
 
-    from fcot_ros.ros.client import TrackClient, latency_ms
-    from fcot_ros.ros.launcher import ManagedProcess, node_args, replay_args
-    from fcot_ros.ros.replay import read_groundtruth
-    from fcot_ros.ros.synthetic import write_clip
+    from fcot_ros.tools.ros.client import TrackClient, latency_ms
+    from fcot_ros.tools.ros.launcher import ManagedProcess, node_args, replay_args
+    from fcot_ros.tools.ros.replay import read_groundtruth
+    from fcot_ros.tools.ros.synthetic import write_clip
 
     clip = Path(args.frames) if args.frames else out / "clip"
     if not args.frames and not (clip / "groundtruth.txt").is_file():

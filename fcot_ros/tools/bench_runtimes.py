@@ -1,6 +1,6 @@
 """Side-by-side timing of the feature-network runtimes on this machine.
 
-    python -m fcot_ros.runtime.bench_runtimes --models fcot_lite,fcot_r50 --backends torch,onnxruntime \
+    python -m fcot_ros.tools.bench_runtimes --models fcot_lite,fcot_r50 --backends torch,onnxruntime \
         --runs 30 --sequence ../shared/data/sequences/otb_Crossing --frames 60
 
 1. Network only: ``runtime.extract`` on one real 288x288 crop, ``--runs`` timed calls per backend after
@@ -27,8 +27,8 @@ import torch
 
 
 def _net(model, weights):
-    from fcot_ros.target_model.fcot_model import build_model
-    from fcot_ros.tracker.factory import load_model
+    from fcot_ros.assembly import load_model
+    from fcot_ros.models.fcot_model import build_model
     if model == "fcot_r50" and weights is None:
         torch.manual_seed(0)
         return build_model("fcot_r50", imagenet_backbone=False).eval()
@@ -36,7 +36,7 @@ def _net(model, weights):
 
 
 def _tracker(net, model, backend, preset):
-    from fcot_ros.tracker.factory import build_runtime
+    from fcot_ros.assembly import build_runtime
     from fcot_ros.tracker.fcot_tracker import FCOTTracker
     from fcot_ros.tracker.params import get_params
     runtime = build_runtime(backend, net, "cpu")

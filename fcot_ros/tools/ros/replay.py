@@ -1,6 +1,6 @@
 """Replay publisher: plays a folder of JPEG frames as sensor_msgs/Image at a fixed rate, like a camera.
 
-    python -m fcot_ros.ros.replay --frames DIR [--rate 30] [--duration 10] [--loop pingpong]
+    python -m fcot_ros.tools.ros.replay --frames DIR [--rate 30] [--duration 10] [--loop pingpong]
                                   [--size 640x480] [--topic image] [--stamp-log stamps.csv]
 
 DIR holds *.jpg (or img/*.jpg, as the benchmark sequences do). Frames are decoded once up front
@@ -9,7 +9,7 @@ publication; --stamp-log writes "stamp_ns,frame_index" per published frame so th
 matched to frames (and to ground truth) afterwards. ``--loop pingpong`` plays forward then backward so
 that motion stays continuous over a long run.
 
-Keeps DDS on loopback (fcot_ros.ros.rosenv) unless --allow-network is given.
+Keeps DDS on loopback (fcot_ros.tools.ros.rosenv) unless --allow-network is given.
 """
 import argparse
 import sys
@@ -94,7 +94,7 @@ def main(argv=None):
                     help="do not force loopback-only DDS (for use on a robot's network)")
     args = ap.parse_args(argv)
 
-    from fcot_ros.ros.rosenv import check_safe_env, use_localhost_env
+    from fcot_ros.tools.ros.rosenv import check_safe_env, use_localhost_env
     if not args.allow_network:
         use_localhost_env()
         check_safe_env()

@@ -1,7 +1,7 @@
 """Start tracker_node and the replay publisher as separate processes (demo, benchmark, tests).
 
 Without the ros2 CLI or launch (no wheels for them), the processes are started with subprocess in a
-loopback-only DDS environment (fcot_ros.ros.rosenv) and always stopped by their own PID.
+loopback-only DDS environment (fcot_ros.tools.ros.rosenv) and always stopped by their own PID.
 """
 import os
 import signal
@@ -76,7 +76,7 @@ def node_args(params: dict, executable=None, params_file="default") -> list:
     None = none), then ``params`` as -p name:=value overrides."""
     args = [sys.executable, str(executable or tracker_node_executable()), "--ros-args"]
     if params_file == "default":
-        from fcot_ros.ros.rosenv import config_dir
+        from fcot_ros.tools.ros.rosenv import config_dir
         params_file = config_dir() / "tracker.yaml"
     if params_file:
         args += ["--params-file", str(params_file)]
@@ -88,7 +88,7 @@ def node_args(params: dict, executable=None, params_file="default") -> list:
 
 def replay_args(frames, **opts) -> list:
     """Command line of the replay publisher; opts map to --long-options (True = bare flag)."""
-    args = [sys.executable, "-m", "fcot_ros.ros.replay", "--frames", str(frames)]
+    args = [sys.executable, "-m", "fcot_ros.tools.ros.replay", "--frames", str(frames)]
     for k, v in opts.items():
         if v is None or v is False:
             continue

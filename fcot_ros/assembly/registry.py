@@ -1,0 +1,44 @@
+"""The one list of models and the one list of backends (api, CLI, evaluation and the ROS parameters
+all read them from here)."""
+from dataclasses import dataclass
+from typing import Tuple
+
+from fcot_ros.baselines.opencv_trackers import OPENCV_TRACKERS
+from fcot_ros.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    kind: str                  # "fcot" (built by models.build_model) | "opencv" (a baseline)
+    description: str
+    needs_weights: bool = False
+
+
+FCOT_MODELS: Tuple[ModelSpec, ...] = (
+    ModelSpec("fcot_lite", "fcot", "EfficientNet-Lite0 FCOT, the embedded default (CPU)"),
+    ModelSpec("fcot_r50", "fcot", "the paper's ResNet-50 FCOT; needs weights (the authors' fcot.pth or ours)",
+              needs_weights=True),
+)
+BASELINE_MODELS: Tuple[ModelSpec, ...] = tuple(
+    ModelSpec(f"opencv_{k}", "opencv", f"OpenCV {k.upper()} baseline") for k in OPENCV_TRACKERS)
+MODELS = {spec.name: spec for spec in FCOT_MODELS + BASELINE_MODELS}
+MODEL_NAMES: Tuple[str, ...] = tuple(MODELS)
+FCOT_MODEL_NAMES: Tuple[str, ...] = tuple(spec.name for spec in FCOT_MODELS)
+
+# "auto" first; then the order in which the fallback chain tries the real ones
+BACKENDS: Tuple[str, ...] = ("auto", "tensorrt", "onnxruntime", "torch")
+
+
+def model_spec(name: str) -> ModelSpec:
+    if name not in MODELS:
+        raise ConfigurationError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
+    return MODELS[name]
+
+
+def check_backend(name) -> str:
+    """The normalised backend name; unknown ones are refused."""
+    backend = (name or "auto").strip().lower()
+    if backend not in BACKENDS:
+        raise ConfigurationError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    return backend

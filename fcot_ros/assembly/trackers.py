@@ -1,0 +1,30 @@
+"""``build_tracker``: a ready-to-use tracker from a model name, weights, backend and preset."""
+import logging
+
+from fcot_ros.assembly.model_loading import load_model, resolve_device
+from fcot_ros.assembly.registry import check_backend, model_spec
+from fcot_ros.assembly.runtime_options import RuntimeOptions
+from fcot_ros.errors import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+
+def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None, preset: str = "default",
+                  device=None, runtime_options: RuntimeOptions = None, model_config: dict = None, **overrides):
+    """See fcot_ros.api.build_tracker."""
+    spec = model_spec(model)
+    backend = check_backend(backend)
+    if spec.kind == "opencv":
+        if weights or overrides or model_config:
+            raise ConfigurationError(f"{model} takes no weights, model settings or tracker parameters")
+        from fcot_ros.baselines.opencv_trackers import OpenCVTracker
+        return OpenCVTracker(model[len("opencv_"):])
+    from fcot_ros.assembly.runtimes import build_runtime
+    from fcot_ros.tracker.fcot_tracker import FCOTTracker
+    from fcot_ros.tracker.params import get_params
+    params = get_params(preset, **overrides)
+    device = resolve_device(device)
+    net = load_model(model, weights, **(model_config or {})).to(device)
+    runtime = build_runtime(backend, net, device, weights=weights, options=runtime_options)
+    log.info("model %s, backend %s, device %s, preset %s", model, runtime.name, device, preset)
+    return FCOTTracker(net, runtime, params, model_name=model)

@@ -1,0 +1,3 @@
+"""ROS 2 tools: a loopback-only DDS environment (rosenv), processes started and stopped by PID
+(launcher), a replay publisher, a synthetic clip, a client of the node's interface, the demo and the
+node benchmark. They import rclpy (the library's only other rclpy user is fcot_ros.ros)."""

@@ -1,0 +1,28 @@
+"""Print the boxes fcot_lite (torch backend, default preset) gives on the first frames of shared
+sequences, as JSON, with whatever fcot_ros is first on sys.path (the tests run it on two code trees).
+
+    python record_boxes.py SEQUENCES_DIR FRAMES NAME [NAME ...]
+"""
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fcot_ros import build_tracker
+
+
+def main(root, frames, names):
+    tracker = build_tracker(model="fcot_lite", backend="torch", preset="default")
+    out = {}
+    for name in names:
+        files = sorted((Path(root) / name / "img").glob("*.jpg"))[:frames]
+        gt = np.loadtxt(Path(root) / name / "groundtruth.txt", delimiter=",", ndmin=2)
+        tracker.initialize(cv2.imread(str(files[0])), tuple(gt[0]))
+        out[name] = [list(tracker.track(cv2.imread(str(f))).box) for f in files[1:]]
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3:])

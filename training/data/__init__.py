@@ -1,0 +1,1 @@
+"""Training data: sequence sources in the public datasets' official layouts, sampling, processing."""
