@@ -2,7 +2,9 @@
 # Set up fcot_ros without a system ROS: a virtual environment under the repo (.venv) with the core
 # requirements (torch CPU wheel, OpenCV, ...), the ROS 2 Kilted wheels from PyPI and the colcon/rosidl
 # build set; the CMake include-path fix those wheels need; and a colcon build of this package into
-# build/ install/ log/ under the repo.
+# build/ install/ log/ under the repo. When ../shared/ros2_cli is there (CI and the project's machines),
+# also a colcon build of those upstream ros2cli / launch / launch_ros sources into install_ros2_cli/
+# (test tools only: the package never needs them at run time; a robot has a system ROS).
 #
 #   bash scripts/setup_env.sh          # set up (idempotent; a re-run with nothing changed takes ~1 s)
 #   source scripts/setup_env.sh        # the same, then this shell is a working ROS 2 environment
@@ -109,6 +111,50 @@ _fcot_setup() {
     )
     mark build "$h"
   fi
+
+  # 6. the `ros2` command, launch and launch_ros from ../shared/ros2_cli (upstream sources; PyPI has
+  #    no wheels for them), so that the tests and the demo can run `ros2 launch` / `ros2 service
+  #    call` / `ros2 topic echo`. Only when that folder exists; into build/ros2_cli and
+  #    install_ros2_cli/ (gitignored). A robot uses its system ROS instead.
+  local cli_src="$repo/../shared/ros2_cli"
+  if [ -d "$cli_src" ]; then
+    cli_src="$(cd "$cli_src" && pwd)"
+    # (lark-parser, empy and catkin-pkg come with the ROS wheels and colcon above)
+    local cli_pkgs=(osrf-pycommon argcomplete psutil pyyaml packaging)
+    h="$(printf '%s\n' "${cli_pkgs[@]}" | sha256sum | cut -c1-16)"
+    if ! done_already cli_deps "$h"; then
+      log "installing what ros2cli / launch need from PyPI (${cli_pkgs[*]})"
+      "${pip[@]}" "${cli_pkgs[@]}"
+      mark cli_deps "$h"
+    fi
+    # launch_testing(_ros) only serve those packages' own tests, and their pytest plugin breaks
+    # this pytest ("pytest_pycollect_makemodule(path)"): not built
+    local cli_skip=(launch_testing launch_testing_ros)
+    h="$( { echo "$cli_src"; echo "$vpy"; echo "${cli_skip[*]}";
+            (cd "$cli_src" && find . -type f \( -name package.xml -o -name setup.py -o -name setup.cfg \
+              -o -name CMakeLists.txt -o -name '*.msg' -o -name '*.srv' \) -print0 | LC_ALL=C sort -z \
+              | xargs -0 cat);
+            (cd "$cli_src" && find . -type f | LC_ALL=C sort); } | sha256sum | cut -c1-16)"
+    if ! done_already ros2_cli "$h" || [ ! -f install_ros2_cli/setup.bash ] \
+        || [ ! -x install_ros2_cli/ros2cli/bin/ros2 ]; then
+      log "colcon build of ../shared/ros2_cli (ros2 CLI, launch, launch_ros; ~40 s) into install_ros2_cli/"
+      rm -rf "$repo/install_ros2_cli" "$repo/build/ros2_cli"     # packages left out must not linger
+      mkdir -p "$repo/log/ros2_cli"
+      (
+        # shellcheck disable=SC1091
+        source "$venv/bin/activate"
+        unset COLCON_PREFIX_PATH AMENT_CURRENT_PREFIX
+        export CMAKE_PREFIX_PATH="$venv" AMENT_PREFIX_PATH="$venv"
+        colcon --log-base "$repo/log/ros2_cli" build --base-paths "$cli_src" --packages-ignore "${cli_skip[@]}" \
+          --build-base "$repo/build/ros2_cli" --install-base "$repo/install_ros2_cli" \
+          --event-handlers console_cohesion- status- \
+          --cmake-args -DPython3_EXECUTABLE="$vpy" -DBUILD_TESTING=OFF \
+          > "$repo/log/ros2_cli/colcon_build.txt" 2>&1 \
+          || { tail -50 "$repo/log/ros2_cli/colcon_build.txt" >&2; exit 1; }
+      )
+      mark ros2_cli "$h"
+    fi
+  fi
 }
 
 _fcot_env() {
@@ -117,6 +163,12 @@ _fcot_env() {
   # shellcheck disable=SC1091
   source "$_fcot_repo/.venv/bin/activate"
   export AMENT_PREFIX_PATH="$_fcot_repo/.venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+  # the ros2 CLI / launch built from ../shared/ros2_cli (step 6), when there: before this package's
+  # install so that install/ stays the overlay
+  if [ -f "$_fcot_repo/install_ros2_cli/setup.bash" ]; then
+    # shellcheck disable=SC1091
+    source "$_fcot_repo/install_ros2_cli/setup.bash"
+  fi
   # shellcheck disable=SC1091
   source "$_fcot_repo/install/setup.bash"
   export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"

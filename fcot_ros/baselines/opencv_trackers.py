@@ -7,7 +7,7 @@ import time
 
 import cv2
 
-from fcot_ros.errors import NotInitializedError
+from fcot_ros.errors import ConfigurationError, InvalidImageError, NotInitializedError
 from fcot_ros.tracker.result import LOST, TRACKING, TrackResult
 from fcot_ros.tracker.validation import check_box, check_image
 
@@ -18,6 +18,12 @@ _FACTORIES = {
 }
 
 OPENCV_TRACKERS = tuple(_FACTORIES)
+
+
+def _cv_message(exc) -> str:
+    """The useful line of a cv2.error (its text holds the C++ file and function too)."""
+    text = str(exc).strip().splitlines()
+    return (getattr(exc, "err", None) or (text[-1] if text else type(exc).__name__)).strip()
 
 
 class OpenCVTracker:
@@ -31,7 +37,7 @@ class OpenCVTracker:
 
     def __init__(self, kind: str = "csrt"):
         if kind not in _FACTORIES:
-            raise ValueError(f"unknown OpenCV tracker {kind!r}; choose one of {OPENCV_TRACKERS}")
+            raise ConfigurationError(f"unknown OpenCV tracker {kind!r}; choose one of {OPENCV_TRACKERS}")
         self.kind = kind
         self.model_name = f"opencv_{kind}"
         self._tracker = None
@@ -42,7 +48,12 @@ class OpenCVTracker:
         image = check_image(image)
         box = check_box(box, image.shape)
         tracker = _FACTORIES[self.kind]()
-        tracker.init(image, tuple(int(round(v)) for v in box))
+        try:
+            tracker.init(image, tuple(int(round(v)) for v in box))
+        except cv2.error as exc:       # e.g. MIL on an image or box too small for its sampling
+            raise InvalidImageError(f"OpenCV {self.kind.upper()} cannot start on this {image.shape[1]}x"
+                                    f"{image.shape[0]} image with box {tuple(round(v, 1) for v in box)}: "
+                                    f"{_cv_message(exc)}") from exc
         self._tracker = tracker
         self._box = tuple(float(v) for v in box)
 
@@ -52,7 +63,11 @@ class OpenCVTracker:
             raise NotInitializedError("track() called before initialize()")
         image = check_image(image)
         start = time.perf_counter()
-        ok, box = self._tracker.update(image)
+        try:
+            ok, box = self._tracker.update(image)
+        except cv2.error as exc:
+            raise InvalidImageError(f"OpenCV {self.kind.upper()} failed on this {image.shape[1]}x"
+                                    f"{image.shape[0]} image: {_cv_message(exc)}") from exc
         elapsed = (time.perf_counter() - start) * 1e3
         if ok:
             self._box = tuple(float(v) for v in box)

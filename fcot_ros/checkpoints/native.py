@@ -40,11 +40,13 @@ def _check_plain(value, where):
                           "(dict, list, tuple, str, int, float, bool, None) can be stored")
 
 
-def save_checkpoint(path, state_dict, meta):
+def save_checkpoint(path, state_dict, meta, extra=None):
     """Write ``state_dict`` and ``meta`` to ``path`` in the ``fcot_ros/2`` format (atomically).
 
     state_dict: {str: tensor} (e.g. ``model.state_dict()``; tensors are moved to the CPU);
-    meta: plain-typed dict with at least ``model``. Raises CheckpointError on bad input or I/O errors.
+    meta: plain-typed dict with at least ``model``. extra: optional dict stored under "extra" (e.g.
+    a training run's optimizer state; tensors allowed, it must load with ``weights_only=True``);
+    readers of the weights ignore it. Raises CheckpointError on bad input or I/O errors.
     """
     path = os.fspath(path)
     if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
@@ -56,6 +58,8 @@ def save_checkpoint(path, state_dict, meta):
             raise CheckpointError(f"state_dict entry {key!r} is not a str -> tensor pair")
         tensors[key] = value.detach().cpu()
     payload = {"format": FORMAT, "meta": meta, "state_dict": tensors}
+    if extra is not None:
+        payload["extra"] = extra
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".fcot_ckpt_", suffix=".tmp", dir=directory)
@@ -71,9 +75,10 @@ def save_checkpoint(path, state_dict, meta):
         raise CheckpointError(f"cannot write checkpoint {path}: {exc}") from exc
 
 
-def load_checkpoint(path):
+def load_checkpoint(path, with_extra=False):
     """``(state_dict, meta)`` of an ``fcot_ros/2`` file (or an ``fcot_ros/1`` one, migrated), read on
-    the CPU with ``weights_only=True``.
+    the CPU with ``weights_only=True``. with_extra: return ``(state_dict, meta, extra)`` (extra: the
+    dict saved with ``save_checkpoint(..., extra=)``, or None).
 
     Raises CheckpointError if the file is missing, truncated/corrupt, not a torch file, or a torch
     file in another format (e.g. the authors' checkpoint: use ``import_authors_checkpoint``).
@@ -104,4 +109,6 @@ def load_checkpoint(path):
     if fmt in LEGACY_FORMATS:
         from fcot_ros.checkpoints.legacy import migrate_v1
         state_dict, meta = migrate_v1(state_dict, meta)
+    if with_extra:
+        return state_dict, meta, payload.get("extra")
     return state_dict, meta

@@ -68,9 +68,10 @@ def run(args) -> int:
     from fcot_ros.evaluation.scoring import score_results
 
     try:
+        # the trackers first: a misspelt name is refused at once, before any dataset is read
+        specs = parse_trackers(args.trackers, backend=args.backend, preset=args.preset, weights=args.weights)
         wanted = [s.strip() for s in args.sequences.split(",") if s.strip()] if args.sequences else None
         sequences = load_dataset(args.dataset, args.root, wanted, **_reader_options(args))
-        specs = parse_trackers(args.trackers, backend=args.backend, preset=args.preset, weights=args.weights)
     except (FCOTError, ValueError) as exc:
         print(f"fcot eval: error: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,8 @@ float64 of shape (N, 4). A row holding NaN means "no box" (target absent / no pr
 """
 import numpy as np
 
+from fcot_ros.errors import ConfigurationError
+
 
 def as_boxes(boxes) -> np.ndarray:
     """Return ``boxes`` as a float64 (N, 4) array of xywh pixels (a single box becomes N=1)."""
@@ -95,7 +97,7 @@ def polygon_to_xywh(polygons, method: str = "minmax") -> np.ndarray:
     if method == "minmax":
         return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
     if method != "area":
-        raise ValueError(f"unknown polygon conversion {method!r}; use 'minmax' or 'area'")
+        raise ConfigurationError(f"unknown polygon conversion {method!r}; use 'minmax' or 'area'")
     if poly.shape[1] != 8:
         raise ValueError("the 'area' conversion needs 4-corner polygons (8 values per row)")
     cx, cy = xs.mean(axis=1), ys.mean(axis=1)

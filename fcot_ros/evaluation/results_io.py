@@ -18,6 +18,7 @@ from typing import Dict, Tuple
 import numpy as np
 
 from fcot_ros.evaluation.datasets.common import read_boxes, read_numbers
+from fcot_ros.errors import ConfigurationError
 
 LAYOUTS = ("pytracking", "got10k")
 
@@ -31,7 +32,7 @@ def result_paths(out, dataset: str, tracker: str, sequence: str, layout: str = "
     if layout == "got10k":
         folder = out / dataset / tracker
         return folder / f"{sequence}.txt", folder / "times" / f"{sequence}_time.txt"
-    raise ValueError(f"unknown layout {layout!r}; choose one of {LAYOUTS}")
+    raise ConfigurationError(f"unknown layout {layout!r}; choose one of {LAYOUTS}")
 
 
 def _delimiter(layout: str) -> str:

@@ -49,10 +49,22 @@ class TrackerSpec:
 
 
 def parse_trackers(text: str, backend: str = "auto", preset: str = "default", weights=None) -> List[TrackerSpec]:
-    """``"fcot_lite,opencv_csrt"`` -> TrackerSpecs (backend / preset / weights apply to FCOT models)."""
+    """``"fcot_lite,opencv_csrt"`` -> TrackerSpecs (backend / preset / weights apply to FCOT models).
+
+    Unknown model, backend or preset names raise ConfigurationError at once, before anything runs.
+    """
+    from fcot_ros.assembly.registry import check_backend, model_spec
+    from fcot_ros.errors import ConfigurationError
+    from fcot_ros.tracker.params import PRESETS
     names = [t.strip() for t in text.split(",") if t.strip()]
     if not names:
-        raise ValueError("no tracker given")
+        raise ConfigurationError("no tracker given")
+    for name in names:
+        model_spec(name)
+    if any(n.startswith(FCOT_PREFIX) for n in names):
+        backend = check_backend(backend)
+        if preset not in PRESETS:
+            raise ConfigurationError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     return [TrackerSpec(model=n, backend=backend, preset=preset, weights=weights) for n in names]
 
 

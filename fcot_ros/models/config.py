@@ -60,6 +60,7 @@ class NetworkConfig:
     norm_scale_coef: float = 2.0     # InstanceL2Norm coefficient of the 72 head
     groups: int = 32                 # GroupNorm groups
     hand_init: bool = False          # identity-like heads for use before offline training
+    deformable: bool = True          # False: the heads' DCNs keep zero offsets and run as convolutions
     cls18: ClassifierSettings = field(default_factory=ClassifierSettings)
     cls72: ClassifierSettings = field(default_factory=ClassifierSettings)
     reg: RegressionSettings = field(default_factory=RegressionSettings)
@@ -87,6 +88,8 @@ FCOT_LITE = NetworkConfig(
     mean=(127.0, 127.0, 127.0), std=(128.0, 128.0, 128.0),
     decoder_dim=64, cls18_dim=128, cls72_mid=64, cls72_dim=64, reg_mid=64, reg_dim=64,
     norm_scale_coef=2.0, hand_init=True,
+    # rigid DCNs: the CPU budget (grid_sample takes ~25% of a training step and would slow tracking)
+    deformable=False,
     cls72=ClassifierSettings(init_gauss_sigma=1.8, bin_displacement=0.4, mask_radius=8.0),
     reg=RegressionSettings(step_rule="masked", label_radius=2, init_filter_reg=1.0))
 

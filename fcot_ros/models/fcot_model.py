@@ -46,6 +46,13 @@ class FCOTOutput:
     reg_maps: List[torch.Tensor] = field(default_factory=list)
 
 
+def _at_least_fp32(x):
+    """x in float32 if it is in a lower precision (autocast outputs), else unchanged (None stays)."""
+    if x is None or x.dtype in (torch.float32, torch.float64):
+        return x
+    return x.float()
+
+
 def _backbone(config: NetworkConfig, imagenet_backbone: bool):
     if config.backbone == "resnet50":
         return ResNet50()
@@ -60,14 +67,14 @@ def _backbone(config: NetworkConfig, imagenet_backbone: bool):
 def _heads(config: NetworkConfig):
     """Decoder, heads and initializers, built in a fixed order (the seeded fcot_lite build depends on it)."""
     c4, c8, c16 = config.backbone_channels
-    d, g, k = config.decoder_dim, config.groups, config.cls_filter_size
+    d, g, k, dcn = config.decoder_dim, config.groups, config.cls_filter_size, config.deformable
     decoder = FPNDecoder((c4, c8, c16), d)
     cls18_head = Cls18Head(c16, config.cls18_dim, k)
-    cls72_head = Cls72Head(d, config.cls72_mid, config.cls72_dim, k, g, config.norm_scale_coef)
-    reg_head = RegressionFeatures(d, config.reg_mid, config.reg_dim, g)
+    cls72_head = Cls72Head(d, config.cls72_mid, config.cls72_dim, k, g, config.norm_scale_coef, deformable=dcn)
+    reg_head = RegressionFeatures(d, config.reg_mid, config.reg_dim, g, deformable=dcn)
     cls18_init = FilterInitializer(config.cls18_dim, k, 16)
     cls72_init = FilterInitializer(config.cls72_dim, k, 4)
-    rmg = RMGInitializer(d, config.reg_mid, config.reg_dim, g, config.reg_filter_size)
+    rmg = RMGInitializer(d, config.reg_mid, config.reg_dim, g, config.reg_filter_size, deformable=dcn)
     return decoder, cls18_head, cls72_head, reg_head, cls18_init, cls72_init, rmg
 
 
@@ -145,22 +152,27 @@ class FCOTModel(nn.Module):
         return backbone_feats["stride16"], p36, p72
 
     def forward(self, train_images, train_boxes, test_images, num_iter=None, reg_num_iter=None,
-                branches=BRANCHES) -> FCOTOutput:
+                branches=BRANCHES, reg_solver="steepest_descent") -> FCOTOutput:
         """train_images (Ntr, S, 3, H, W) and test_images (Nte, S, 3, H, W) float BGR 0..255 crops;
         train_boxes (Ntr, S, 4) xywh crop px. num_iter / reg_num_iter: classifier / regression
-        optimizer steps (default: the config's). branches: which outputs to compute."""
+        optimizer steps (default: the config's). branches: which outputs to compute. reg_solver
+        "exact": the regression filter after the RMG one is the exact minimiser on the train frames
+        (the tracker's reg_solver="exact"), instead of reg_num_iter steps."""
         s = train_images.shape[1]
         if test_images.shape[1] != s or train_boxes.shape[:2] != train_images.shape[:2]:
             raise ValueError(f"train images {tuple(train_images.shape)}, boxes {tuple(train_boxes.shape)} and "
                              f"test images {tuple(test_images.shape)} must share (N, S) layouts")
         train = self.backbone_features(train_images.flatten(0, 1))
         test = self.backbone_features(test_images.flatten(0, 1))
-        return self.forward_from_backbone(train, train_boxes, test, num_iter, reg_num_iter, branches)
+        return self.forward_from_backbone(train, train_boxes, test, num_iter, reg_num_iter, branches, reg_solver)
 
     def forward_from_backbone(self, train_feats, train_boxes, test_feats, num_iter=None, reg_num_iter=None,
-                              branches=BRANCHES) -> FCOTOutput:
+                              branches=BRANCHES, reg_solver="steepest_descent") -> FCOTOutput:
         """``forward`` on backbone maps computed beforehand (e.g. cached for a frozen backbone):
-        {"stride4", "stride8", "stride16"} of (Ntr*S, ...) train and (Nte*S, ...) test crops."""
+        {"stride4", "stride8", "stride16"} of (Ntr*S, ...) train and (Nte*S, ...) test crops.
+
+        The heads run under the caller's autocast (mixed precision on a GPU); the filter fits and
+        their scores always run in float32 (the step lengths divide small sums)."""
         unknown = sorted(set(branches) - set(BRANCHES))
         if unknown:
             raise ValueError(f"unknown branch(es) {unknown}; choose from {BRANCHES}")
@@ -168,25 +180,38 @@ class FCOTModel(nn.Module):
         nte = test_feats["stride16"].shape[0] // s
         c16_tr, p36_tr, p72_tr = self.pyramid(train_feats)
         c16_te, p36_te, p72_te = self.pyramid(test_feats)
-        out = FCOTOutput()
-        for name, x_tr, x_te, target in (("cls18", c16_tr, c16_te, out.cls18_scores),
-                                         ("cls72", p72_tr, p72_te, out.cls72_scores)):
-            if name in branches:
-                branch = self.branch(name)
-                fit = branch.fit(branch.features(x_tr, ntr, s), train_boxes, num_iter=num_iter, keep_iterates=True)
-                test_feat = branch.features(x_te, nte, s)
-                target.extend(branch.apply(test_feat, f)[:, :, 0] for f in fit.iterates)
+        feats = {}
+        if "cls18" in branches:
+            feats["cls18"] = (self.cls18.features(c16_tr, ntr, s), self.cls18.features(c16_te, nte, s))
+        if "cls72" in branches:
+            feats["cls72"] = (self.cls72.features(p72_tr, ntr, s), self.cls72.features(p72_te, nte, s))
         if "reg" in branches:
             reg = self.reg
             first = lambda x: x.view(ntr, s, *x.shape[1:])[0]            # noqa: E731  the first train image
             start = reg.initial_filter(first(p36_tr), first(p72_tr), train_boxes[0])
             steps = reg.optimizer.num_iter if reg_num_iter is None else reg_num_iter
-            iterates = [start]
-            if steps > 0:
-                iterates = reg.fit(reg.features(p36_tr, p72_tr, ntr, s), train_boxes, num_iter=steps,
-                                   keep_iterates=True, start=start).iterates
-            test_feat = reg.features(p36_te, p72_te, nte, s)
-            out.reg_maps.extend(reg.apply(test_feat, f) for f in iterates)
+            fit_needed = reg_solver == "exact" or steps > 0
+            feats["reg"] = (reg.features(p36_tr, p72_tr, ntr, s) if fit_needed else None,
+                            reg.features(p36_te, p72_te, nte, s))
+        out = FCOTOutput()
+        boxes = _at_least_fp32(train_boxes)
+        with torch.autocast(device_type=boxes.device.type, enabled=False):
+            f32 = _at_least_fp32
+            for name, target in (("cls18", out.cls18_scores), ("cls72", out.cls72_scores)):
+                if name in feats:
+                    branch, (x_tr, x_te) = self.branch(name), feats[name]
+                    fit = branch.fit(f32(x_tr), boxes, num_iter=num_iter, keep_iterates=True)
+                    target.extend(branch.apply(f32(x_te), f)[:, :, 0] for f in fit.iterates)
+            if "reg" in feats:
+                x_tr, x_te = feats["reg"]
+                start = f32(start)
+                if reg_solver == "exact":
+                    iterates = [start, reg.fit(f32(x_tr), boxes, solver="exact").filter]
+                elif steps > 0:
+                    iterates = reg.fit(f32(x_tr), boxes, num_iter=steps, keep_iterates=True, start=start).iterates
+                else:
+                    iterates = [start]
+                out.reg_maps.extend(reg.apply(f32(x_te), f) for f in iterates)
         return out
 
 

@@ -33,13 +33,13 @@ class ConvGNDCNStack(nn.Module):
     (regression heads and RMG initializers).
     """
 
-    def __init__(self, in_ch, mid, out_ch, groups, conv_bias, final_relu):
+    def __init__(self, in_ch, mid, out_ch, groups, conv_bias, final_relu, deformable=True):
         super().__init__()
         self.conv1 = nn.Conv2d(in_ch, mid, 3, padding=1, bias=conv_bias)
         self.gn1 = nn.GroupNorm(groups, mid)
-        self.dcn1 = ModulatedDeformConv2d(mid, mid, 3, padding=1)
+        self.dcn1 = ModulatedDeformConv2d(mid, mid, 3, padding=1, deformable=deformable)
         self.gn2 = nn.GroupNorm(groups, mid)
-        self.dcn2 = ModulatedDeformConv2d(mid, out_ch, 3, padding=1)
+        self.dcn2 = ModulatedDeformConv2d(mid, out_ch, 3, padding=1, deformable=deformable)
         self.final_relu = final_relu
 
     def forward(self, x):
@@ -86,9 +86,9 @@ class Cls18Head(nn.Module):
 class Cls72Head(nn.Module):
     """conv-GN-ReLU-DCN-GN-ReLU-DCN + InstanceL2Norm: (N, in_ch, 72, 72) -> (N, dim, 72, 72)."""
 
-    def __init__(self, in_ch, mid, dim, filter_size, groups, norm_coef):
+    def __init__(self, in_ch, mid, dim, filter_size, groups, norm_coef, deformable=True):
         super().__init__()
-        self.body = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=True, final_relu=False)
+        self.body = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=True, final_relu=False, deformable=deformable)
         self.norm = InstanceL2Norm(l2norm_scale(dim, filter_size, norm_coef))
 
     def forward(self, x):
@@ -114,10 +114,10 @@ class RegressionFeatures(nn.Module):
     """Regression features: heads on p36 and p72, p36's output resized to 72 (nearest),
     concatenated and fused by a 1x1 conv. (N,D,36,36), (N,D,72,72) -> (N, dim, 72, 72)."""
 
-    def __init__(self, in_ch, mid, dim, groups):
+    def __init__(self, in_ch, mid, dim, groups, deformable=True):
         super().__init__()
-        self.head_36 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True)
-        self.head_72 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True)
+        self.head_36 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable)
+        self.head_72 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable)
         self.merge = nn.Conv2d(2 * dim, dim, 1, bias=True)
         _average_merge_(self.merge)
 
@@ -164,10 +164,12 @@ class RMGInitializer(nn.Module):
     (filters for the distances left, right, top, bottom).
     """
 
-    def __init__(self, in_ch, mid, dim, groups, filter_size):
+    def __init__(self, in_ch, mid, dim, groups, filter_size, deformable=True):
         super().__init__()
-        self.head_36 = ConvGNDCNStack(in_ch, mid, 4 * dim, groups, conv_bias=False, final_relu=True)
-        self.head_72 = ConvGNDCNStack(in_ch, mid, 4 * dim, groups, conv_bias=False, final_relu=True)
+        self.head_36 = ConvGNDCNStack(in_ch, mid, 4 * dim, groups, conv_bias=False, final_relu=True,
+                                      deformable=deformable)
+        self.head_72 = ConvGNDCNStack(in_ch, mid, 4 * dim, groups, conv_bias=False, final_relu=True,
+                                      deformable=deformable)
         self.merge = nn.Conv2d(8 * dim, 4 * dim, 1, bias=False)
         _average_merge_(self.merge)
         self.dim = dim

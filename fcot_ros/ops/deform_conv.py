@@ -116,11 +116,17 @@ class ModulatedDeformConv2d(nn.Module):
 
     ``conv_offset_mask`` starts at zero, so an untrained layer is a plain
     convolution scaled by 0.5.
+
+    ``deformable=False`` makes the layer rigid: ``conv_offset_mask`` stays at zero (its parameters
+    do not train) and the layer always runs as that plain convolution (the exact fast path below),
+    in training too. The state-dict layout is the same, so a rigid layer loads a deformable one's
+    weights only if their offsets are zero (else the forward refuses).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=True,
-                 dilation=1):
+                 dilation=1, deformable=True):
         super().__init__()
+        self.deformable = bool(deformable)
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
         self.kernel_size = _pair(kernel_size)
@@ -137,6 +143,8 @@ class ModulatedDeformConv2d(nn.Module):
                                           stride=self.stride, padding=self.padding,
                                           dilation=self.dilation, bias=True)
         self.reset_parameters()
+        if not self.deformable:
+            self.conv_offset_mask.requires_grad_(False)
 
     def reset_parameters(self):
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -154,7 +162,10 @@ class ModulatedDeformConv2d(nn.Module):
         return zero_offsets and not bool(w.any())
 
     def forward(self, x):
-        if not self.training and self.constant_sampling():
+        if not self.deformable and not torch.jit.is_tracing() and not self.constant_sampling():
+            raise ValueError("a rigid (deformable=False) DCN layer holds non-zero offset weights; "
+                             "build the model with deformable offsets to use these weights")
+        if not self.deformable or (not self.training and self.constant_sampling()):
             # Exact fast path: with zero offsets the DCN is a plain convolution whose taps are
             # scaled by their constant masks sigmoid(bias) (outside the map counts as 0 in both).
             kh, kw = self.kernel_size
@@ -174,4 +185,4 @@ class ModulatedDeformConv2d(nn.Module):
     def extra_repr(self):
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
-                f"bias={self.bias is not None}")
+                f"bias={self.bias is not None}, deformable={self.deformable}")

@@ -5,10 +5,23 @@ one was taken replaces it and is counted as dropped: when tracking is slower tha
 frames are dropped, never queued.
 
 ``StampRing``: the last N frames keyed by stamp (nanoseconds), so that track/init can use the image
-an operator drew the box on.
+an operator drew the box on. Insertion order is arrival order: ``latest()`` is the frame that arrived
+last even when stamps go back (bag loop, sim-time reset); a frame whose stamp is already held replaces
+the older one (the newest frame with a given stamp wins).
+
+``Frame``: what the node keeps of an accepted message: the message, its stamp, an arrival sequence
+number (the node's order of frames, independent of the stamps), the arrival time, and the "time
+epoch" (incremented by the node whenever the stamps jump back).
 """
 import collections
 import threading
+
+
+class Frame:
+    __slots__ = ("msg", "stamp_ns", "seq", "arrival", "epoch")
+
+    def __init__(self, msg, stamp_ns: int, seq: int, arrival: float, epoch: int = 0):
+        self.msg, self.stamp_ns, self.seq, self.arrival, self.epoch = msg, stamp_ns, seq, arrival, epoch
 
 
 class LatestSlot:

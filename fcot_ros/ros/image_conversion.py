@@ -22,7 +22,15 @@ ENCODINGS = {
 
 
 class ImageConversionError(FCOTError, ValueError):
-    """The message cannot be turned into an image (unknown encoding, inconsistent sizes)."""
+    """The message cannot be turned into an image (unknown encoding, inconsistent sizes).
+
+    ``kind`` names the reason without the message's numbers ("encoding", "empty", "step", "size",
+    "decode"): the node limits its refusal log per kind, not per exact message.
+    """
+
+    def __init__(self, message: str, kind: str = "other"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def check_image_msg(msg):
@@ -33,17 +41,19 @@ def check_image_msg(msg):
     enc = msg.encoding.lower()
     if enc not in ENCODINGS:
         raise ImageConversionError(
-            f"unsupported encoding {msg.encoding!r} (supported: {', '.join(ENCODINGS)})")
+            f"unsupported encoding {msg.encoding!r} (supported: {', '.join(ENCODINGS)})", "encoding")
     channels = ENCODINGS[enc][0]
     h, w, step = int(msg.height), int(msg.width), int(msg.step)
     if h <= 0 or w <= 0:
-        raise ImageConversionError(f"empty image ({w}x{h})")
+        raise ImageConversionError(f"empty image ({w}x{h})", "empty")
     row = w * channels
     if step < row:
-        raise ImageConversionError(f"step {step} is smaller than width*channels = {row} ({msg.encoding})")
+        raise ImageConversionError(f"step {step} is smaller than width*channels = {row} ({msg.encoding})",
+                                   "step")
     size = len(msg.data)
     if size != step * h:
-        raise ImageConversionError(f"data has {size} bytes, expected step*height = {step}*{h} = {step * h}")
+        raise ImageConversionError(f"data has {size} bytes, expected step*height = {step}*{h} = {step * h}",
+                                   "size")
     return h, w, channels, step
 
 
@@ -64,13 +74,14 @@ def image_to_bgr(msg) -> np.ndarray:
 
 def compressed_to_bgr(msg) -> np.ndarray:
     """Decode a sensor_msgs/CompressedImage (jpeg, png, ...) to HxWx3 uint8 BGR."""
-    buf = np.frombuffer(bytes(msg.data), dtype=np.uint8) if not isinstance(msg.data, np.ndarray) \
-        else msg.data.view(np.uint8)
+    data = msg.data
+    # array.array / bytes / numpy: read in place through the buffer protocol (no copy)
+    buf = data.view(np.uint8).reshape(-1) if isinstance(data, np.ndarray) else np.frombuffer(data, dtype=np.uint8)
     if buf.size == 0:
-        raise ImageConversionError("empty compressed image")
+        raise ImageConversionError("empty compressed image", "empty")
     img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     if img is None:
-        raise ImageConversionError(f"cannot decode compressed image (format {msg.format!r})")
+        raise ImageConversionError(f"cannot decode compressed image (format {msg.format!r})", "decode")
     return img
 
 
@@ -81,6 +92,9 @@ def fill_image(msg, image: np.ndarray, encoding: str = "bgr8"):
     msg.encoding = encoding
     msg.is_bigendian = 0
     msg.step = int(image.strides[0])
-    # an array.array is taken as is; a bytes/list value would be checked element by element (slow)
-    msg.data = array.array("B", image.tobytes())
+    # an array.array is taken as is; a bytes/list value would be checked element by element (slow).
+    # frombytes on the array's own buffer: one copy (array.array("B", image.tobytes()) makes two)
+    data = array.array("B")
+    data.frombytes(memoryview(image).cast("B"))
+    msg.data = data
     return msg

@@ -8,7 +8,11 @@ from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescr
                                 ParameterType)
 
 from fcot_ros.assembly.registry import BACKENDS, MODEL_NAMES, MODELS
+from fcot_ros.errors import ConfigurationError
 from fcot_ros.tracker.params import PRESETS
+
+TIME_JUMP_POLICIES = ("continue", "stop")
+SIZE_CHANGE_POLICIES = ("lost", "rescale")
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,28 @@ SPECS = {
                       "or reliable.", ("sensor_data", "reliable")),
     "image_queue_depth": Spec(1, "History depth of the image subscription. Frames the tracker cannot "
                               "keep up with are dropped, never queued, whatever this is.", low=1, high=100),
-    "buffer_size": Spec(30, "Recent frames kept for track/init on a past frame (by stamp).", low=1, high=600),
+    "buffer_size": Spec(45, "Recent frames kept for track/init on a past frame (by stamp): 45 = 1.5 s at "
+                        "30 Hz. The buffer keeps filling while a model is being built (initialisation "
+                        "runs off the image thread). Memory: buffer_size x one image (1280x720 bgr8: 2.8 MB).",
+                        low=1, high=600),
     "init_stamp_tolerance_ms": Spec(0.0, "track/init stamp lookup: accept the nearest buffered frame within "
                                     "this many ms (0 = exact match).", low=0.0, high=1000.0),
+    "time_jump_policy": Spec("continue", "Image stamps that go back (bag loop, sim-time reset, a driver "
+                             "restart): continue = keep tracking, in arrival order; stop = end tracking "
+                             "(one IDLE TrackedTarget, as track/stop) until the next track/init. Either way "
+                             "the jump is logged and counted (diagnostics stamps_backwards). Zero and repeated "
+                             "stamps are always tracked, in arrival order, logged and counted "
+                             "(frames_unstamped, stamps_repeated).", TIME_JUMP_POLICIES),
+    "image_size_change": Spec("lost", "A frame whose size differs from the init image's while tracking: "
+                              "lost = stop tracking with state LOST (a LOST TrackedTarget for every frame, "
+                              "last box, confidence 0) until the next track/init or track/stop; rescale = "
+                              "FCOT models scale their state to the new size when the aspect ratio is kept "
+                              "(a pure resolution change), else LOST. OpenCV models always stop (lost).",
+                              SIZE_CHANGE_POLICIES),
+    "refusal_log_period_s": Spec(2.0, "Refused frames are logged at most once per this many seconds per "
+                                 "kind of refusal (encoding, step, size, empty, decode), with the number "
+                                 "refused since; every refusal is counted in /diagnostics.",
+                                 low=0.0, high=3600.0),
     "publish_debug_image": Spec(True, "Publish track/debug_image (drawn only while someone subscribes)."),
     "diagnostics_period_s": Spec(1.0, "Period of /diagnostics messages.", low=0.1, high=60.0),
     "stats_window_s": Spec(5.0, "Window of the rate and latency figures in /diagnostics.", low=1.0, high=120.0),
@@ -67,7 +90,8 @@ def _descriptor(name: str, spec: Spec) -> ParameterDescriptor:
 
 
 def declare_and_read(node) -> dict:
-    """Declare every parameter on ``node`` and return {name: value}; raises ValueError on a bad choice.
+    """Declare every parameter on ``node`` and return {name: value}; raises ConfigurationError (a
+    ValueError) on a bad choice.
 
     rclpy itself rejects values outside the declared ranges or of the wrong type.
     """
@@ -75,5 +99,5 @@ def declare_and_read(node) -> dict:
     for name, spec in SPECS.items():
         values[name] = node.declare_parameter(name, spec.default, _descriptor(name, spec)).value
         if spec.choices and values[name] not in spec.choices:
-            raise ValueError(f"parameter {name}={values[name]!r}: must be one of {spec.choices}")
+            raise ConfigurationError(f"parameter {name}={values[name]!r}: must be one of {spec.choices}")
     return values

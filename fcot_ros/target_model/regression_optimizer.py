@@ -158,7 +158,10 @@ class RegressionOptimizer(nn.Module):
         eye = torch.eye(c * k * k, dtype=feat.dtype, device=feat.device)
         # in float64: lambda is small against the feature energy (fcot_lite: 1 vs ~60 per dimension),
         # and a float32 solve would turn rounding into visible box jitter
-        solution = torch.linalg.solve((gram + self.reg_weight * eye).double(), rhs.double()).to(feat.dtype)
+        # one sequence per call: a batched LU solve (DGESV) hangs in MKL (DLASWP errors) once
+        # torch.set_num_threads(n > 1) was called, as training does (torch 2.13, oneMKL 2024.2)
+        system, rhs = (gram + self.reg_weight * eye).double(), rhs.double()
+        solution = torch.stack([torch.linalg.solve(system[i], rhs[i]) for i in range(s)]).to(feat.dtype)
         return solution.transpose(1, 2).reshape(s, 4, c, k, k)
 
     def loss(self, filt, feat, boxes, sample_weight=None, grid_size=None, label="fcot_ros"):

@@ -70,6 +70,8 @@ class FCOTTracker:
                                    params.merge_rate_72, mode=params.compat, device=self.device)
         self._window = hann_window(self.grid) if params.window_output else None
         self._initialized = False
+        self.lost_reason = None        # why tracking stopped (image size change), else None
+        self._owed = [0, 0]            # classifier / regressor iterations carried over (max_update_iter_per_frame)
 
     # ------------------------------------------------------------------ geometry helpers
     def _scale_bounds(self, base_size):
@@ -89,6 +91,8 @@ class FCOTTracker:
         image = check_image(image)
         x, y, w, h = check_box(box, image.shape, min_size=2.0)
         self._initialized = False       # until this initialisation has completed
+        self.lost_reason = None
+        self._owed = [0, 0]
         p = self.params
         # the regression memory keeps only the windows around each sample's centre that its loss
         # sees when that suffices (masked rule or exact solve): 7x7 instead of 72x72 cells
@@ -177,8 +181,13 @@ class FCOTTracker:
         if not self._initialized:
             raise NotInitializedError("track() called before a successful initialize()")
         image = check_image(image)
-        if (image.shape[1], image.shape[0]) != self.image_size:
-            self.image_size = (image.shape[1], image.shape[0])
+        size = (image.shape[1], image.shape[0])
+        if self.lost_reason is None and size != self.image_size:
+            self.lost_reason = self._resize(size)
+        if self.lost_reason is not None:
+            # stopped by an image size change (image_size_change): LOST until initialize()
+            t = time.perf_counter()
+            return self._result(0.0, LOST, (t, t, t, t, t))
         p = self.params
         self.frame_num += 1
         t0 = time.perf_counter()
@@ -219,6 +228,27 @@ class FCOTTracker:
         t4 = time.perf_counter()
         return self._result(loc.score, UNCERTAIN if flag is PeakFlag.UNCERTAIN else TRACKING, (t0, t1, t2, t3, t4))
 
+    def _resize(self, size):
+        """The image size changed to ``size`` = (w, h): per params.image_size_change, scale the
+        state to it (returns None) or give the reason tracking stops."""
+        (w0, h0), (w1, h1) = self.image_size, size
+        stop = f"image size changed from {w0}x{h0} to {w1}x{h1} while tracking"
+        if self.params.image_size_change != "rescale":
+            return stop + ": tracking stopped (image_size_change='lost'); call initialize() again"
+        fx, fy = w1 / w0, h1 / h0
+        if abs(fx / fy - 1.0) > 0.01:
+            return stop + (f": the aspect ratio changed ({w0 / h0:.3f} -> {w1 / h1:.3f}), so the image "
+                           "cannot be a rescaled view; tracking stopped, call initialize() again")
+        f = math.sqrt(fx * fy)
+        self.pos = (self.pos[0] * fx, self.pos[1] * fy)
+        self.search_centre = (self.search_centre[0] * fx, self.search_centre[1] * fy)
+        self.size = (self.size[0] * f, self.size[1] * f)
+        self.scale *= f
+        self.init_scale *= f
+        self.scale_bounds = (self.scale_bounds[0] * f, self.scale_bounds[1] * f)
+        self.image_size = size
+        return None
+
     def _decode_box(self, regmap, row, col, centre, scale):
         """Image box from the distances at the peak cell (row, col) of the (4, 72, 72) map (crop px):
         damped in size (size_update_rate) and clipped to the image (per ``compat``)."""
@@ -256,11 +286,11 @@ class FCOTTracker:
         sample = ({"cls18": cls18[0], "cls72": cls72[0], "reg": self._reg_sample(reg, box[None])[0]}, box)
         if self.frame_num <= p.init_train_frames + 1:
             self.memory.add(*sample, p.learning_rate)
-            self._optimize(p.init_train_iter, p.reg_init_train_iter)
+            self._schedule(p.init_train_iter, p.reg_init_train_iter)
             return
         if hard_negative:
             self.memory.add(*sample, p.hard_negative_learning_rate)
-            self._optimize(p.hard_negative_cls_iter, p.hard_negative_reg_iter)
+            self._schedule(p.hard_negative_cls_iter, p.hard_negative_reg_iter)
             return
         if not p.select_best_sample:
             self.best_sample = sample
@@ -270,7 +300,27 @@ class FCOTTracker:
         if (self.frame_num - 1) % p.train_skipping == 0 and self.best_sample is not None:
             self.memory.add(*self.best_sample, p.learning_rate)
             self.best_sample = None
-            self._optimize(p.net_opt_update_iter, p.reg_net_opt_update_iter)
+            self._schedule(p.net_opt_update_iter, p.reg_net_opt_update_iter)
+        else:
+            self._schedule(0, 0)
+
+    def _schedule(self, cls_iter, reg_iter):
+        """Run an update's iterations now (max_update_iter_per_frame 0, authors), or add them to
+        those carried over and run at most max_update_iter_per_frame of them on this step (an exact
+        regressor solve needs no steps: it runs whenever regressor iterations are due)."""
+        cap = self.params.max_update_iter_per_frame
+        if cap <= 0:
+            if cls_iter or reg_iter:
+                self._optimize(cls_iter, reg_iter)
+            return
+        self._owed[0] += cls_iter
+        self._owed[1] += reg_iter
+        ci = min(self._owed[0], cap)
+        ri = self._owed[1] if self.params.reg_solver == "exact" else min(self._owed[1], cap)
+        self._owed[0] -= ci
+        self._owed[1] -= ri
+        if ci or ri:
+            self._optimize(ci, ri)
 
     def _optimize(self, cls_iter, reg_iter):
         m, mem = self.model, self.memory

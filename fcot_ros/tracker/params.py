@@ -14,6 +14,7 @@ from fcot_ros.errors import ConfigurationError
 REG_SOLVERS = ("steepest_descent", "exact")
 # "fcot_ros": our fixes of the authors' tracker; "authors": their behaviour exactly (fcot_tracker.py)
 COMPAT_MODES = ("fcot_ros", "authors")
+IMAGE_SIZE_CHANGES = ("lost", "rescale")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,13 @@ class TrackerParams:
     reg_net_opt_update_iter: int = 1
     hard_negative_cls_iter: int = 1
     hard_negative_reg_iter: int = 0
+    # ours: at most this many classifier iterations (steepest-descent steps of each of the 18 and 72
+    # classifiers) per tracking step; the rest of an update's iterations are carried over to the next
+    # steps (its sample is stored at once; steepest-descent regressor steps are carried the same way,
+    # an exact regressor solve runs at once). Spreads the first frames' updates (init_train_frames x
+    # init_train_iter) over more frames instead of stalling each of them. Deterministic (no thread).
+    # 0 = no limit: every update runs in full on its own frame (authors).
+    max_update_iter_per_frame: int = 0
     # robustness (ours)
     size_update_rate: float = 1.0           # 1: size from the regression as is (authors); < 1: damped in log space
     min_target_size: float = 4.0            # pixels
@@ -74,6 +82,13 @@ class TrackerParams:
     # clamped to [1, max(W, H)] on both axes, exactly as the authors' tracker (to reproduce their
     # published numbers with their checkpoint and presets); "fcot_ros": our fixes (fcot_tracker.py)
     compat: str = "fcot_ros"
+    # ours: a frame whose size differs from the image given to initialize(): "lost" stops tracking:
+    # that and every later track() returns state "lost" with the last box and score 0, and
+    # FCOTTracker.lost_reason says why, until the next initialize(); "rescale" scales the tracker's
+    # state (position, size, search scale) to the new size when the aspect ratio is kept within 1% (a
+    # pure resolution change) and tracks on, else stops as "lost". (The authors' benchmarks never
+    # change size, so their presets are unaffected.)
+    image_size_change: str = "lost"
 
     def __post_init__(self):
         if self.reg_solver not in REG_SOLVERS:
@@ -82,6 +97,11 @@ class TrackerParams:
             raise ConfigurationError(f"compat must be one of {COMPAT_MODES}, not {self.compat!r}")
         if self.init_batch_size < 0:
             raise ConfigurationError(f"init_batch_size must be >= 0, not {self.init_batch_size}")
+        if self.image_size_change not in IMAGE_SIZE_CHANGES:
+            raise ConfigurationError(f"image_size_change must be one of {IMAGE_SIZE_CHANGES}, "
+                                     f"not {self.image_size_change!r}")
+        if self.max_update_iter_per_frame < 0:
+            raise ConfigurationError(f"max_update_iter_per_frame must be >= 0, not {self.max_update_iter_per_frame}")
         if not 0.0 < self.size_update_rate <= 1.0:
             raise ConfigurationError(f"size_update_rate must be in (0, 1], not {self.size_update_rate}")
 
@@ -121,10 +141,12 @@ PRESETS = {
     # the regressor solved exactly and the size damped (fcot_lite's regression heads are untrained;
     # first 300 frames of the 15 shared sequences: mean AUC 0.55 with 4 + 6 + 1 steps and no damping,
     # 0.58 exact, 0.61 exact with size_update_rate 0.5)
+    # max_update_iter_per_frame 1: the first five updates' 6 iterations each are spread over ~30
+    # frames (the steps right after initialize took ~230 ms on 2 cores, ~85 ms with it; docs/ros.md)
     "default": TrackerParams(merge_rate_18=0.8, merge_rate_72=0.2, target_not_found_threshold=0.15,
                              distractor_threshold=0.9, sample_memory_size=50,
                              augment_scale=(0.75, 0.87, 1.15, 1.33), reg_solver="exact",
-                             size_update_rate=0.5),
+                             size_update_rate=0.5, max_update_iter_per_frame=1),
 }
 
 

@@ -94,3 +94,116 @@ def test_box_partly_outside_is_clipped_and_tracked(tracker, load_sequence):
     bx, by, bw, bh = result.box
     height, width = seq.image(1).shape[:2]
     assert 0 <= bx and 0 <= by and bx + bw <= width + 1e-6 and by + bh <= height + 1e-6
+
+
+def _resized(image, f):
+    import cv2
+    return cv2.resize(image, (int(round(image.shape[1] * f)), int(round(image.shape[0] * f))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def test_image_size_change_stops_tracking_with_lost(tracker, load_sequence):
+    """image_size_change "lost" (every preset's default): a frame of another size gives LOST with the
+    last box and a reason, and so does every later frame until initialize()."""
+    seq = load_sequence("otb_Car4")
+    assert tracker.params.image_size_change == "lost"
+    tracker.initialize(seq.image(0), seq.groundtruth[0])
+    for i in range(1, 4):
+        held = tracker.track(seq.image(i))
+    assert held.state != LOST and tracker.lost_reason is None
+    h, w = seq.image(4).shape[:2]
+    result = tracker.track(_resized(seq.image(4), 0.5))
+    assert result.state == LOST and result.score == 0.0
+    assert result.box == held.box                        # the last box, in the init image's pixels
+    assert f"from {w}x{h} to {w // 2}x{h // 2}" in tracker.lost_reason
+    assert "initialize" in tracker.lost_reason
+    assert tracker.track(seq.image(5)).state == LOST     # stopped, even at the old size
+    tracker.initialize(seq.image(5), seq.groundtruth[5])
+    assert tracker.lost_reason is None
+    assert iou(tracker.track(seq.image(6)).box, seq.groundtruth[6]) > 0.5
+
+
+def test_image_size_change_rescale_keeps_tracking_in_new_pixels(tracker, load_sequence):
+    """image_size_change "rescale": a pure resolution change (same aspect ratio) scales the state and
+    the boxes come back in the new image's pixels; an aspect-ratio change still stops (LOST)."""
+    seq = load_sequence("otb_Car4")
+    saved = tracker.params
+    tracker.params = saved.with_overrides(image_size_change="rescale")
+    try:
+        tracker.initialize(seq.image(0), seq.groundtruth[0])
+        for i in range(1, 10):
+            tracker.track(seq.image(i))
+        overlaps = []
+        for i in range(10, 30):
+            result = tracker.track(_resized(seq.image(i), 0.5))
+            assert result.state != LOST, tracker.lost_reason
+            overlaps.append(iou(result.box, tuple(0.5 * v for v in seq.groundtruth[i])))
+        assert tracker.lost_reason is None
+        assert np.mean(overlaps) > 0.5, overlaps
+        squeezed = tracker.track(np.ascontiguousarray(_resized(seq.image(30), 0.5)[:, :100]))
+        assert squeezed.state == LOST and "aspect ratio" in tracker.lost_reason
+    finally:
+        tracker.params = saved
+
+
+def test_first_updates_are_spread_over_frames(tracker, load_sequence):
+    """max_update_iter_per_frame (default preset: 1) caps the classifier iterations of each step and
+    carries the rest over; 0 (the authors' presets) runs each first-frame update in full."""
+    from fcot_ros.tracker.params import PRESETS
+    assert PRESETS["default"].max_update_iter_per_frame == 1
+    assert all(PRESETS[name].max_update_iter_per_frame == 0
+               for name in ("lasot", "otb", "nfs", "uav", "trackingnet", "vot"))
+    seq = load_sequence("otb_Car4")
+    saved = tracker.params
+    calls = []
+    real = type(tracker)._optimize
+
+    def record(cls_iter, reg_iter):
+        calls.append((cls_iter, reg_iter))
+        return real(tracker, cls_iter, reg_iter)
+
+    tracker._optimize = record
+    try:
+        for cap in (0, 1):
+            tracker.params = saved.with_overrides(max_update_iter_per_frame=cap)
+            calls.clear()
+            tracker.initialize(seq.image(0), seq.groundtruth[0])
+            overlaps = [iou(tracker.track(seq.image(i)).box, seq.groundtruth[i]) for i in range(1, 41)]
+            cls = [c for c, _ in calls]
+            if cap == 0:
+                assert cls[:5] == [saved.init_train_iter] * 5
+            else:
+                assert max(cls) == 1 and len(calls) >= 30
+                # the five first updates' iterations all ran within the 40 frames
+                assert sum(cls) >= saved.init_train_frames * saved.init_train_iter
+            assert np.mean(overlaps) > 0.55, (cap, np.mean(overlaps))
+    finally:
+        del tracker._optimize
+        tracker.params = saved
+
+
+def test_opencv_baseline_and_configuration_errors_are_package_errors():
+    """A raw cv2.error (MIL on a tiny image) comes back as an FCOTError with a message; unknown names
+    raise ConfigurationError (an FCOTError and a ValueError) before anything runs."""
+    from fcot_ros.baselines.opencv_trackers import OpenCVTracker
+    from fcot_ros.errors import ConfigurationError, FCOTError
+    from fcot_ros.evaluation.runner import parse_trackers
+    tiny = np.zeros((9, 9, 3), np.uint8)
+    with pytest.raises(InvalidImageError, match="OpenCV MIL cannot start"):
+        OpenCVTracker("mil").initialize(tiny, (1, 1, 6, 6))
+    for make in (lambda: OpenCVTracker("nope"), lambda: parse_trackers("opencv_kcf,nope"),
+                 lambda: parse_trackers("fcot_lite", backend="cuda9"), lambda: parse_trackers(" , "),
+                 lambda: parse_trackers("fcot_lite", preset="nope")):
+        with pytest.raises(ConfigurationError) as err:
+            make()
+        assert isinstance(err.value, FCOTError) and isinstance(err.value, ValueError)
+    assert [s.model for s in parse_trackers("opencv_kcf, fcot_lite")] == ["opencv_kcf", "fcot_lite"]
+
+
+def test_eval_refuses_an_unknown_tracker_at_once(tmp_path, capsys):
+    from fcot_ros.cli.main import main
+    out = tmp_path / "results"
+    assert main(["eval", "--dataset", "folder", "--root", str(tmp_path), "--trackers", "nope",
+                 "--out", str(out)]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert not out.exists(), "nothing may be written for a refused command"

@@ -1,5 +1,6 @@
 """Helpers of the ROS tests (domain ids, sequences, processes stopped by PID)."""
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,46 @@ class Proc(ManagedProcess):
     def __init__(self, args, domain_id, log_path: Path, cwd: Path):
         from fcot_ros.tools.ros.rosenv import localhost_env
         super().__init__(args, localhost_env(domain_id), log_path, cwd)
+
+
+# ------------------------------------------------------------------------------------ node tests
+STARTUP_S = 120.0   # node start-up: imports, model build, warm-up (slow on a busy 2-core machine)
+
+
+def read_stamp_log(path):
+    """stamp_ns -> frame index, in publication order."""
+    out = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            s, i = line.split(",")
+            out[int(s)] = int(i)
+    return out
+
+
+def wait_for(cond, timeout, step=0.05):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def start_node(procs, client_factory, model, name="node", client_kw=None, **params):
+    domain = new_domain_id()
+    node = procs.node(domain, name=name, model=model, **params)
+    client = client_factory(domain, **(client_kw or {}))
+    assert client.wait_for_service(STARTUP_S), f"tracker_node did not come up:\n{node.log()}"
+    assert node.wait_log("ready:", STARTUP_S), node.log()
+    return domain, node, client
+
+
+def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
+    from sensor_msgs.msg import Image
+    from fcot_ros.ros.image_conversion import fill_image
+    msg = Image()
+    msg.header.frame_id = frame_id
+    if stamp_ns is None:
+        stamp_ns = time.time_ns()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
+    return fill_image(msg, img, encoding)

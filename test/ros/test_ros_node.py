@@ -12,7 +12,7 @@ import numpy as np
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 
-from ros_helpers import new_domain_id, sequence
+from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
 from fcot_ros.evaluation.boxes import iou
 from fcot_ros.msg import TrackedTarget
 from fcot_ros.tools.ros.client import latency_ms
@@ -26,46 +26,6 @@ from fcot_ros.ros.stats import stamp_to_ns
 # (it loses the car for a while in some runs when frames are dropped); fcot_lite: see docs/ros.md.
 # The bounds leave room for frames dropped under load.
 MIN_MEAN_IOU = {"opencv_csrt": 0.45, "fcot_lite": 0.5}
-STARTUP_S = 120.0   # node start-up: imports, model build, warm-up (slow on a busy 2-core machine)
-
-
-def read_stamp_log(path):
-    """stamp_ns -> frame index, in publication order."""
-    out = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
-            s, i = line.split(",")
-            out[int(s)] = int(i)
-    return out
-
-
-def wait_for(cond, timeout, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(step)
-    return cond()
-
-
-def start_node(procs, client_factory, model, name="node", client_kw=None, **params):
-    domain = new_domain_id()
-    node = procs.node(domain, name=name, model=model, **params)
-    client = client_factory(domain, **(client_kw or {}))
-    assert client.wait_for_service(STARTUP_S), f"tracker_node did not come up:\n{node.log()}"
-    assert node.wait_log("ready:", STARTUP_S), node.log()
-    return domain, node, client
-
-
-def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
-    msg = Image()
-    msg.header.frame_id = frame_id
-    if stamp_ns is None:
-        stamp_ns = time.time_ns()
-    msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
-    return fill_image(msg, img, encoding)
-
-
 def assert_latest_frame_policy(results, step_ms, period_ms=1000 / 30, slack_ms=150):
     """Results [(arrival_ns, TrackedTarget)] in order came from a latest-frame policy, not a queue.
 

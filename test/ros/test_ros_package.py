@@ -56,3 +56,37 @@ def test_launch_file_compiles():
     src = (REPO / "launch" / "tracker.launch.py").read_text()
     compile(src, "tracker.launch.py", "exec")
     assert "def generate_launch_description" in src
+
+
+def test_limited_log_one_line_per_kind_and_period():
+    """The node's refusal / time log: per kind (not per exact message), at most one line per period,
+    and the next line says how many were held back."""
+    from fcot_ros.ros.node import _LimitedLog
+
+    class Logger:
+        def __init__(self):
+            self.lines = []
+
+        def warning(self, text):
+            self.lines.append(text)
+
+        info = warning
+
+    logger = Logger()
+    limited = _LimitedLog(logger, period=3600.0)
+    for k in range(400):
+        limited("refuse:size", f"data has {1000 + k} bytes")
+    limited("refuse:encoding", "unsupported encoding 'yuv422'")
+    assert len(logger.lines) == 2 and "1000 bytes" in logger.lines[0]
+    limited.period = 0.0
+    limited("refuse:size", "data has 5 bytes")
+    assert logger.lines[-1].startswith("data has 5 bytes") and "399 more" in logger.lines[-1]
+
+
+def test_launch_file_has_no_empty_value_arguments():
+    """`ros2 launch` refuses `name:=` (empty value): every "leave it" choice must be a word."""
+    src = (REPO / "launch" / "tracker.launch.py").read_text()
+    assert "fastdds_profile:=''" not in src and "fastdds_profile:=env" in src
+    for name in ("image_topic", "params_file", "namespace", "fastdds_profile", "model", "use_sim_time",
+                 "log_level"):
+        assert f'DeclareLaunchArgument("{name}"' in src, name

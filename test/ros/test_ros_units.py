@@ -139,3 +139,47 @@ def test_rate_and_latency_window():
     assert med == pytest.approx(5.0) and mx == 10.0
     assert st.rate(now=105.0) == 0.0
     assert all(np.isnan(v) for v in percentiles([]))
+
+
+def test_conversion_errors_name_their_kind(bgr):
+    """The node limits its refusal log per kind; the kind carries no numbers of the message."""
+    kinds = {}
+    for change in (dict(encoding="yuv422"), dict(step=14), dict(data=b"\0" * 10), dict(data=b"\0" * 11),
+                   dict(height=0)):
+        msg = fill_image(FakeImage(), bgr, "bgr8")
+        msg.__dict__.update(change)
+        with pytest.raises(ImageConversionError) as err:
+            check_image_msg(msg)
+        kinds[str(err.value)] = err.value.kind
+    assert sorted(set(kinds.values())) == ["empty", "encoding", "size", "step"]
+    assert len(kinds) == 5                          # two different messages of kind "size"
+    with pytest.raises(ImageConversionError) as err:
+        compressed_to_bgr(FakeCompressed(array.array("B", b"not an image")))
+    assert err.value.kind == "decode"
+
+
+@pytest.mark.parametrize("background", [0, 32, 255])
+@pytest.mark.parametrize("state", ["tracking", "lost", "idle"])
+def test_overlay_status_text_is_readable(background, state):
+    """The status line is drawn on a filled box (readable with OpenCV 5's text widths): the box
+    differs from the frame, and the text inside it differs from the box."""
+    from fcot_ros.ros.overlay import COLORS, TEXT_BACKGROUND, draw_overlay, status_box
+    frame = np.full((120, 200, 3), background, np.uint8)
+    out = draw_overlay(frame, (60, 50, 40, 30), state, 0.87, "31 ms")
+    x0, y0, x1, y1 = status_box(f"{state} 0.87 31 ms")
+    region = out[y0:y1, x0:x1].reshape(-1, 3)
+    fill = np.all(region == TEXT_BACKGROUND, axis=1)
+    assert 0.3 < fill.mean() < 0.98, "a filled box with text on it"
+    text = region[~fill].astype(int)
+    assert np.abs(text - np.array(TEXT_BACKGROUND)).sum(axis=1).max() > 150, "text contrasts with the box"
+    assert np.any(np.all(np.abs(text - np.array(COLORS[state])) < 40, axis=1)), "text in the state colour"
+    assert np.any(out[y0:y1, x0:x1] != frame[y0:y1, x0:x1])
+    np.testing.assert_array_equal(out[y1 + 2:45, :], frame[y1 + 2:45, :])    # nothing else drawn above the box
+
+
+def test_fill_image_makes_one_array_copy(bgr):
+    msg = fill_image(FakeImage(), bgr, "bgr8")
+    assert isinstance(msg.data, array.array) and msg.data.typecode == "B"
+    assert msg.data.tobytes() == bgr.tobytes()
+    padded = np.zeros((7, 8, 3), np.uint8)[:, :5]               # not contiguous: copied first
+    assert len(fill_image(FakeImage(), padded, "bgr8").data) == 7 * 5 * 3

@@ -12,6 +12,7 @@ import numpy as np
 
 from fcot_ros.evaluation.datasets.common import DatasetError, list_images, read_boxes, read_numbers, require_dir, select
 from fcot_ros.evaluation.sequence import Sequence
+from fcot_ros.errors import ConfigurationError
 
 
 def _split_dir(root: Path, split: str) -> Path:
@@ -37,7 +38,7 @@ def _classes(seq_dir: Path) -> tuple:
 def load(root, sequences=None, split: str = "val"):
     """GOT-10k sequences of ``split`` ("val" or "test"), in list.txt order when present."""
     if split not in ("val", "test"):
-        raise ValueError("GOT-10k split must be 'val' or 'test'")
+        raise ConfigurationError("GOT-10k split must be 'val' or 'test'")
     folder = _split_dir(Path(root), split)
     present = sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / "groundtruth.txt").is_file())
     listing = folder / "list.txt"

@@ -17,6 +17,7 @@ import numpy as np
 from fcot_ros.evaluation.datasets.common import (DatasetError, frame_number, list_images, read_flags,
                                                  read_numbers, require_dir, select)
 from fcot_ros.evaluation.sequence import Sequence
+from fcot_ros.errors import ConfigurationError
 
 # name: (30 fps first, 30 fps last, 10 fps first, 10 fps last); the folder is the name without "_<k>"
 _TABLE = """
@@ -97,7 +98,7 @@ def _first_dir(candidates, what, expected):
 def load(root, sequences=None, version: str = "30fps"):
     """UAV123 sequences under ``root``; ``version`` is "30fps" or "10fps"."""
     if version not in VERSIONS:
-        raise ValueError(f"UAV123 version must be one of {tuple(VERSIONS)}")
+        raise ConfigurationError(f"UAV123 version must be one of {tuple(VERSIONS)}")
     sub = VERSIONS[version]
     label = "UAV123" if version == "30fps" else "UAV123@10fps"
     expected = f"<root>/data_seq/{sub}/<video>/000001.jpg and <root>/anno/{sub}/<sequence>.txt"

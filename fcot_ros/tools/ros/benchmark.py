@@ -11,7 +11,15 @@ all DDS traffic stays on loopback. Reports
   - frames dropped by the node's latest-frame policy (from its /diagnostics),
   - the node's resident memory: sampled every second (VmRSS) and its peak (VmHWM), with the slope of a
     straight line through the samples after the first minute (MB/min) to show whether it stays flat.
+  - time per stage inside the node, median / p99 ms over the run (its /diagnostics stage_* values,
+    with stats_window_s covering the run): wait (frame arrival -> step start), convert (message ->
+    BGR array), track (the tracker's step; of it crop, network, optimizers, decode), publish, debug,
+  - the slowest tracking step in the 2 s after each track/init (diagnostics post_init_step_max_ms;
+    --reinit-every S re-initialises on the latest frame every S seconds to sample more inits).
 Writes summary.json and rss.csv (t_s, rss_mb) under --out.
+
+--node-param NAME=VALUE passes a parameter to tracker_node (repeatable), --node-env NAME=VALUE an
+environment variable (e.g. OMP_NUM_THREADS=1), to compare settings with the same command.
 
 --shm-segment-kb sets the shared-memory segment of a generated loopback-only Fast DDS profile for all
 three processes (default: the shipped config/fastdds_localhost.xml, 16 MiB); 512 = Fast DDS's default,
@@ -57,6 +65,13 @@ def main(argv=None):
     ap.add_argument("--no-init", action="store_true",
                     help="do not track: measure only delivery of images to the node (its image rate)")
     ap.add_argument("--domain-id", type=int, default=0)
+    ap.add_argument("--reinit-every", type=float, default=0.0,
+                    help="call track/init on the latest frame every this many seconds (0 = once, at the start)")
+    ap.add_argument("--node-param", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra tracker_node parameter (repeatable)")
+    ap.add_argument("--node-env", action="append", default=[], metavar="NAME=VALUE",
+                    help="extra environment variable of tracker_node (repeatable)")
+    ap.add_argument("--debug-image", action="store_true", help="also subscribe to track/debug_image")
     args = ap.parse_args(argv)
 
     out = Path(args.out)
@@ -86,10 +101,21 @@ def main(argv=None):
     go.unlink(missing_ok=True)
     stamps_file.unlink(missing_ok=True)     # left by an earlier run in the same folder
 
-    node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, out / "node.log")
+    params = {"model": args.model, "backend": args.backend,
+              "stats_window_s": float(min(120.0, max(5.0, args.duration + 5.0)))}
+    for item in args.node_param:
+        name, _, value = item.partition("=")
+        params[name] = value
+    node_env = dict(env)
+    for item in args.node_env:
+        name, _, value = item.partition("=")
+        node_env[name] = value
+    node = ManagedProcess(node_args(params), node_env, out / "node.log")
     replay = None
     rclpy.init(domain_id=domain)
-    client = TrackClient(name="fcot_bench")
+    client = TrackClient(name="fcot_bench", debug_images=args.debug_image)
+    post_init = []           # slowest step in the 2 s after each init (ms)
+    pending = []             # monotonic times at which to read the post-init figure
     rss = []
     try:
         if not client.wait_for_service(300) or not node.wait_log("ready:", 300):
@@ -112,8 +138,10 @@ def main(argv=None):
             resp = client.init(gt[0], stamp_ns=first, timeout=300)
             if not resp.success:
                 raise RuntimeError(resp.message)
+            pending.append(time.monotonic() + 3.5)
         go.touch()
         t0 = time.monotonic()
+        next_init = t0 + args.reinit_every if args.reinit_every > 0 and not args.no_init else float("inf")
         n0 = client.count()
         diag_start = dict(client.diagnostics)
         print(f"streaming {args.size} at {args.rate:g} Hz for {args.duration:g} s (model {args.model})", flush=True)
@@ -129,6 +157,18 @@ def main(argv=None):
                     d = client.diagnostics
                     print(f"  t={now - t0:.0f}s rss={rss[-1][1]:.0f} MB out={d.get('tracked_rate_hz')} Hz "
                           f"latency med={d.get('latency_median_ms')} ms", flush=True)
+            if pending and now >= pending[0]:
+                pending.pop(0)
+                value = float(client.diagnostics.get("post_init_step_max_ms", "nan"))
+                post_init.append(value)
+                print(f"  slowest step in the 2 s after init #{len(post_init)}: {value:.0f} ms", flush=True)
+            if now >= next_init and not pending:
+                last = client.targets_since(max(client.count() - 1, 0))
+                box = (last[-1][1].x, last[-1][1].y, last[-1][1].width, last[-1][1].height) if last else gt[0]
+                resp = client.init(box, timeout=300)          # the latest frame, the box just tracked
+                if resp.success:
+                    pending.append(time.monotonic() + 3.5)
+                next_init = time.monotonic() + args.reinit_every
             time.sleep(0.05)
         t_end = time.monotonic()
         peak_mb = _status_kb(node.pid, "VmHWM") / 1024
@@ -153,6 +193,11 @@ def main(argv=None):
             "latency_p99_ms": round(float(np.percentile(lat, 99)), 1),
             "latency_max_ms": round(float(np.max(lat)), 1),
             "track_step_median_ms": float(diag.get("track_step_median_ms", "nan")),
+            "track_step_p99_ms": float(diag.get("track_step_p99_ms", "nan")),
+            "stages_ms_median_p99": {k[len("stage_"):-len("_ms")]: v for k, v in diag.items()
+                                     if k.startswith("stage_")},
+            "post_init_step_max_ms": [round(v, 1) for v in post_init],
+            "inits": len(post_init),
             "frames_dropped": int(diag.get("frames_dropped", 0)),
             "node_rss_idle_mb": round(rss_idle_mb, 1),
             "node_rss_first_mb": round(float(r[0, 1]), 1),
@@ -160,6 +205,7 @@ def main(argv=None):
             "node_rss_max_sampled_mb": round(float(r[:, 1].max()), 1),
             "node_peak_rss_mb": round(peak_mb, 1),
             "rss_slope_mb_per_min_after_1min": round(slope, 3),
+            "node_params": params, "node_env": args.node_env,
             "cpu_count": os.cpu_count(),
             "loadavg_at_end": os.getloadavg(),
         }

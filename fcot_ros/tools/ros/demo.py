@@ -2,11 +2,14 @@
 
     python -m fcot_ros.tools.ros.demo [--model fcot_lite] [--frames DIR] [--duration 20] [--video out.mp4]
 
-1. starts tracker_node (its own process, loopback-only DDS, a domain of its own),
+1. starts tracker_node (its own process, loopback-only DDS, a domain of its own): with
+   `ros2 launch fcot_ros tracker.launch.py` when the `ros2` command is there (scripts/setup_env.sh
+   builds it from ../shared/ros2_cli), else the installed executable,
 2. starts the replay publisher playing the clip as sensor_msgs/Image at --rate (default 30 Hz):
    a generated 640x480 clip with ground truth (fcot_ros.tools.ros.synthetic) or --frames DIR (*.jpg or
    img/*.jpg + groundtruth.txt, e.g. a sequence of ../shared/data/sequences),
-3. calls track/init with the first frame's box and stamp,
+3. calls track/init with the first frame's box and stamp: prints the `ros2 service call` line a user
+   would type and, when `ros2` is there, runs exactly that line (else the same request from Python),
 4. prints what the node publishes: every TrackedTarget (--every N) and a line per second with the
    delivered rate, latency (image stamp -> TrackedTarget arrival) and the node's /diagnostics,
 5. optionally writes the node's track/debug_image overlay to a video (--video),
@@ -14,7 +17,11 @@ then stops both processes by PID and prints a summary (and the mean IoU when gro
 """
 import argparse
 import os
+import re
+import shlex
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -22,6 +29,29 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")     # colour codes in `ros2 launch` output
+
+
+def service_call_line(service: str, box, stamp_ns: int = 0) -> list:
+    """The `ros2 service call` command (argv) of a track/init request for box (x, y, w, h)."""
+    x, y, w, h = (max(int(round(v)), 0) for v in box)
+    values = f"{{roi: {{x_offset: {x}, y_offset: {y}, width: {w}, height: {h}}}"
+    if stamp_ns:
+        sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
+        values += f", stamp: {{sec: {sec}, nanosec: {nanosec}}}"
+    return ["ros2", "service", "call", service, "fcot_ros/srv/InitTrack", values + "}"]
+
+
+def launch_args(ros2: str, model: str, backend: str, profile: str) -> list:
+    """`ros2 launch fcot_ros tracker.launch.py` for the demo: the loopback-only profile, not the
+    robot profile that the launch file defaults to."""
+    args = [ros2, "launch", "--noninteractive", "fcot_ros", "tracker.launch.py", f"model:={model}",
+            f"fastdds_profile:={profile}"]
+    if backend != "auto":
+        print(f"[demo] note: the launch file has no backend argument; backend {backend} is ignored")
+    return args
 
 
 def main(argv=None):
@@ -35,6 +65,9 @@ def main(argv=None):
     ap.add_argument("--video", default="", help="write the debug overlay to this .mp4/.avi")
     ap.add_argument("--domain-id", type=int, default=0, help="ROS_DOMAIN_ID (default: from the pid)")
     ap.add_argument("--workdir", default="", help="logs and the generated clip (default: a temp dir)")
+    ap.add_argument("--no-cli", action="store_true",
+                    help="do not use the ros2 command even when it is there (start the executable, "
+                         "call track/init from Python)")
     args = ap.parse_args(argv)
 
     from fcot_ros.tools.ros.rosenv import check_safe_env, localhost_env, use_localhost_env
@@ -74,7 +107,13 @@ def main(argv=None):
     stamps_file, go = work / "stamps.csv", work / "go"
     go.unlink(missing_ok=True)
     stamps_file.unlink(missing_ok=True)     # left by an earlier run in the same folder
-    node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, work / "node.log")
+    ros2 = None if args.no_cli else shutil.which("ros2")
+    if ros2:
+        command = launch_args(ros2, args.model, args.backend, env["FASTDDS_DEFAULT_PROFILES_FILE"])
+        print(f"[demo] $ {' '.join(shlex.quote(c) for c in ['ros2'] + command[1:])}", flush=True)
+        node = ManagedProcess(command, env, work / "node.log", cwd=work)
+    else:
+        node = ManagedProcess(node_args({"model": args.model, "backend": args.backend}), env, work / "node.log")
     replay = None
     rclpy.init(domain_id=domain)
     client = TrackClient(name="fcot_demo")
@@ -104,8 +143,9 @@ def main(argv=None):
             if time.monotonic() - t0 > 300:
                 raise RuntimeError("tracker_node did not come up in 300 s")
         node.wait_log("ready:", 60)
-        print(f"[demo] node up in {time.monotonic() - t0:.1f} s: "
-              f"{[l for l in node.log().splitlines() if 'ready:' in l][-1].split('ready: ')[-1]}", flush=True)
+        ready = [ANSI.sub("", l) for l in node.log().splitlines() if "ready:" in l]
+        print(f"[demo] node up in {time.monotonic() - t0:.1f} s: {ready[-1].split('ready: ')[-1] if ready else '?'}",
+              flush=True)
 
         replay = ManagedProcess(replay_args(clip, rate=args.rate, duration=args.duration, loop="pingpong",
                                             stamp_log=stamps_file, wait_file=go), env, work / "replay.log")
@@ -116,11 +156,22 @@ def main(argv=None):
         first_stamp = int(stamps_file.read_text().split(",")[0])
         while int(client.diagnostics.get("frames_received", 0)) == 0:
             time.sleep(0.1)
-        resp = client.init(gt[0], stamp_ns=first_stamp, timeout=300)
-        print(f"[demo] track/init box={tuple(int(v) for v in gt[0])}: success={resp.success} {resp.message}",
-              flush=True)
-        if not resp.success:
-            raise RuntimeError("track/init refused")
+        line = service_call_line("/track/init", gt[0], first_stamp)
+        print("[demo] track/init on the first frame, as a user would type it:\n"
+              f"  $ {' '.join(shlex.quote(c) for c in line)}", flush=True)
+        if ros2:
+            done = subprocess.run([ros2] + line[1:], env=env, capture_output=True, text=True, timeout=300,
+                                  stdin=subprocess.DEVNULL)
+            answer = [l for l in done.stdout.splitlines() if "Response(" in l]
+            print(f"  {answer[-1] if answer else done.stdout[-500:] + done.stderr[-500:]}", flush=True)
+            if done.returncode != 0 or not answer or "success=True" not in answer[-1]:
+                raise RuntimeError("track/init refused")
+        else:
+            resp = client.init(gt[0], stamp_ns=first_stamp, timeout=300)
+            print(f"  (no ros2 command here: the same request from Python) success={resp.success} {resp.message}",
+                  flush=True)
+            if not resp.success:
+                raise RuntimeError("track/init refused")
         go.touch()
         print(f"[demo] playing {clip} at {args.rate:g} Hz for {args.duration:g} s", flush=True)
 
@@ -181,7 +232,8 @@ def main(argv=None):
         if replay is not None:
             replay.stop()
         rc = node.stop()
-        print(f"  tracker_node stopped with SIGINT, exit code {rc}", flush=True)
+        what = "ros2 launch (and tracker_node)" if ros2 else "tracker_node"
+        print(f"  {what} stopped with SIGINT, exit code {rc}", flush=True)
         client.close()
         rclpy.try_shutdown()
         with video_lock:

@@ -9,6 +9,13 @@ publication; --stamp-log writes "stamp_ns,frame_index" per published frame so th
 matched to frames (and to ground truth) afterwards. ``--loop pingpong`` plays forward then backward so
 that motion stays continuous over a long run.
 
+``--stamps`` says what the header stamps are, to play cameras and recordings that robots really have:
+  wall  (default) the wall clock at publication, like a live camera driver;
+  zero  every stamp 0, like a driver that sets no time;
+  bag   a recorded timeline: BAG_START + k / rate for the k-th frame of the frame list, restarting at
+        every loop, like `ros2 bag play --loop` (the stamps jump back at each wrap).
+Stamps of 0 are logged as 0 in --stamp-log, so use --stamps wall where frames must be told apart.
+
 Keeps DDS on loopback (fcot_ros.tools.ros.rosenv) unless --allow-network is given.
 """
 import argparse
@@ -17,6 +24,9 @@ import time
 from pathlib import Path
 
 import cv2
+
+STAMP_MODES = ("wall", "zero", "bag")
+BAG_START_NS = 1_600_000_000 * 1_000_000_000      # the "recording" time of --stamps bag
 
 
 def list_frames(folder) -> list:
@@ -90,6 +100,8 @@ def main(argv=None):
     ap.add_argument("--wait-file", default="",
                     help="publish the first frame (one stamp, re-sent every 0.5 s) and go on with the "
                          "others only once this file exists: lets a client initialise on frame 1 first")
+    ap.add_argument("--stamps", default="wall", choices=STAMP_MODES,
+                    help="header stamps: wall clock (default), all zero, or a looping recorded timeline")
     ap.add_argument("--allow-network", action="store_true",
                     help="do not force loopback-only DDS (for use on a robot's network)")
     args = ap.parse_args(argv)
@@ -120,6 +132,26 @@ def main(argv=None):
     pub = node.create_publisher(Image, args.topic, qos)
     log = open(args.stamp_log, "w", buffering=1) if args.stamp_log else None
     sent = 0
+    bag_period_ns = int(round(1e9 / args.rate))
+    bag_k = [0]              # position in the recorded timeline; back to 0 at each loop
+
+    def stamp_of(index, first_of_loop):
+        if args.stamps == "zero":
+            return 0
+        if args.stamps == "bag":
+            if first_of_loop:
+                bag_k[0] = 0
+            ns = BAG_START_NS + bag_k[0] * bag_period_ns
+            bag_k[0] += 1
+            return ns
+        return node.get_clock().now().nanoseconds
+
+    def make(index, first_of_loop=False):
+        msg = Image()
+        msg.header.frame_id = args.frame_id
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_of(index, first_of_loop), 1_000_000_000)
+        fill_image(msg, frames[index], args.encoding)
+        return msg
     try:
         t_wait = time.monotonic()
         while pub.get_subscription_count() == 0 and time.monotonic() - t_wait < args.wait_subscribers:
@@ -129,10 +161,7 @@ def main(argv=None):
         order = frame_order(len(frames), loop)
         if args.wait_file:
             first = next(order)
-            msg = Image()
-            msg.header.frame_id = args.frame_id
-            msg.header.stamp = node.get_clock().now().to_msg()
-            fill_image(msg, frames[first], args.encoding)
+            msg = make(first, first_of_loop=True)
             if log:
                 log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{first}\n")
             sent += 1
@@ -140,6 +169,7 @@ def main(argv=None):
                 pub.publish(msg)
                 time.sleep(0.5)
         t0 = time.monotonic() - sent * period
+        previous = None
         for i in order:
             due = t0 + sent * period
             if args.duration > 0 and due - t0 >= args.duration:
@@ -147,10 +177,9 @@ def main(argv=None):
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            msg = Image()
-            msg.header.frame_id = args.frame_id
-            msg.header.stamp = node.get_clock().now().to_msg()
-            fill_image(msg, frames[i], args.encoding)
+            # a new loop of the frame list starts where the index goes back to the first frame
+            msg = make(i, first_of_loop=previous is not None and i == 0 and previous != 0)
+            previous = i
             pub.publish(msg)
             if log:
                 log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{i}\n")

@@ -13,8 +13,23 @@ import numpy as np
 from fcot_ros import build_tracker
 
 
+# Behaviour added after the recorded code, switched off where the running tree knows it, so that
+# both trees compute the same thing: field -> the value that reproduces the older behaviour.
+OLDER_BEHAVIOUR = {"max_update_iter_per_frame": 0}
+
+
+def _overrides():
+    try:
+        from dataclasses import fields
+        from fcot_ros.tracker.params import TrackerParams
+    except ImportError:
+        return {}
+    known = {f.name for f in fields(TrackerParams)}
+    return {k: v for k, v in OLDER_BEHAVIOUR.items() if k in known}
+
+
 def main(root, frames, names):
-    tracker = build_tracker(model="fcot_lite", backend="torch", preset="default")
+    tracker = build_tracker(model="fcot_lite", backend="torch", preset="default", **_overrides())
     out = {}
     for name in names:
         files = sorted((Path(root) / name / "img").glob("*.jpg"))[:frames]
