@@ -8,6 +8,7 @@ Frozen modules get requires_grad=False; a backbone without trainable parameters 
 """
 import logging
 import math
+import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,7 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     max_steps = recipe.run.max_steps or math.inf
     checkpoint = None
     stop = step >= max_steps
+    interrupted = _StopRequest()
     while epoch < recipe.optim.epochs and not stop:
         dataset.set_epoch(epoch)
         start = step - epoch * steps_per_epoch
@@ -195,7 +197,7 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
                 if bar is not None:
                     bar.set_postfix(loss=f"{row['total']:.4f}", samples_s=f"{rate:.2f}")
                     bar.update(1)
-            if step >= max_steps:
+            if step >= max_steps or interrupted.requested:
                 stop = True
                 break
         if bar is not None:
@@ -207,6 +209,9 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
         if info.is_main and (epoch % recipe.run.checkpoint_every == 0 or epoch == recipe.optim.epochs):
             checkpoint = save_training_checkpoint(out / f"checkpoint_ep{epoch:04d}.pt", model, optimizer, scheduler,
                                                   epoch, step, recipe)
+    interrupted.restore()
+    if interrupted.requested:
+        log.info("stopped by signal after step %d; resume with --resume %s", step, out / "checkpoint_last.pt")
     if info.is_main:
         checkpoint = save_training_checkpoint(out / "checkpoint_last.pt", model, optimizer, scheduler, epoch, step,
                                               recipe, samples_per_second=samples_done / time_spent
@@ -219,6 +224,29 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     result.checkpoint, result.steps, result.epochs = checkpoint, step, epoch
     result.samples_per_second = samples_done / time_spent if time_spent else float("nan")
     return result
+
+
+class _StopRequest:
+    """SIGINT / SIGTERM during a run: finish the current step, write checkpoint_last.pt, return
+    (``--resume`` continues exactly). A second signal acts as usual."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:          # not the main thread: no handler
+                pass
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        self.restore()
+
+    def restore(self):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
 
 
 def _progress(recipe, info, total, epoch):

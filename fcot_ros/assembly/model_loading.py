@@ -41,7 +41,7 @@ def load_model(model: str, weights=None, **config) -> FCOTModel:
     e.g. ``reg={"step_rule": "masked"}``). Without weights they override the model's defaults; with
     weights the checkpoint's settings are used and any explicit one that contradicts them is refused.
     """
-    from fcot_ros.checkpoints import load_into_model, model_overrides
+    from fcot_ros.checkpoints import describe_checkpoint, load_into_model
     spec = model_spec(model)
     if spec.kind != "fcot":
         raise ConfigurationError(f"{model} is not an FCOT model (no network to load)")
@@ -50,7 +50,8 @@ def load_model(model: str, weights=None, **config) -> FCOTModel:
             raise CheckpointError(f"{model} needs weights: pass weights='path/to/fcot.pth' (the authors' released "
                                   "checkpoint) or one of ours; none can be downloaded automatically")
         return FCOTModel(_config(model, config, model), imagenet_backbone=True).eval()
-    saved_model, saved = model_overrides(weights)
+    described = describe_checkpoint(weights)
+    saved_model, saved = described["model"], described["settings"]
     if saved_model != model:
         raise CheckpointError(f"{weights} holds a {saved_model} checkpoint, not {model}")
     saved_config = _config(model, saved, str(weights))
@@ -60,7 +61,12 @@ def load_model(model: str, weights=None, **config) -> FCOTModel:
         if conflicts:
             raise CheckpointError(f"{weights} was saved with other settings than requested: "
                                   + "; ".join(f"{c} (checkpoint != requested)" for c in conflicts))
-    net = FCOTModel(saved_config, imagenet_backbone=False)
+    # a file without the backbone (a frozen ImageNet one) takes it from the installed weights
+    imagenet = "backbone." in described["omitted_prefixes"]
+    if imagenet and saved_config.backbone != "efficientnet_lite0":
+        raise CheckpointError(f"{weights} leaves out the {saved_config.backbone} backbone, for which no weights "
+                              "install with this package")
+    net = FCOTModel(saved_config, imagenet_backbone=imagenet)
     load_into_model(net, weights)
     log.info("model %s from %s", model, weights)
     return net.eval()

@@ -50,9 +50,12 @@ def _weights_from(fmt, payload, expected_shapes, source):
         ckpt, stubbed = payload
         return import_from_checkpoint_dict(ckpt, expected_shapes, source=source, stubbed=stubbed)
     state_dict, meta = payload
+    omitted = tuple(meta.get("omitted_prefixes") or ())
+    if omitted:          # those tensors come from elsewhere (e.g. the backbone's ImageNet weights)
+        expected_shapes = {k: v for k, v in expected_shapes.items() if not k.startswith(omitted)}
     check_against_shapes(state_dict, expected_shapes, source=source)
     return state_dict, {"format": "fcot_ros", "meta": meta, "model": meta["model"],
-                        "config": _our_config(meta)}
+                        "config": _our_config(meta), "omitted_prefixes": omitted}
 
 
 def _our_config(meta):
@@ -89,6 +92,14 @@ def model_overrides(path):
     """
     fmt, payload = _open(path)
     return (AUTHORS_MODEL if fmt == "authors" else payload[1]["model"]), _settings_of(fmt, payload, os.fspath(path))
+
+
+def describe_checkpoint(path) -> dict:
+    """{format, model, settings (see model_overrides), omitted_prefixes} of a checkpoint."""
+    fmt, payload = _open(path)
+    omitted = () if fmt == "authors" else tuple(payload[1].get("omitted_prefixes") or ())
+    return {"format": fmt, "model": AUTHORS_MODEL if fmt == "authors" else payload[1]["model"],
+            "settings": _settings_of(fmt, payload, os.fspath(path)), "omitted_prefixes": omitted}
 
 
 def config_conflicts(saved: dict, actual: dict, prefix=""):
@@ -138,14 +149,26 @@ def load_into_model(net, path):
                                   "fcot_ros.assembly.load_model)")
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     state_dict, info = _weights_from(fmt, payload, expected, path)
-    net.load_state_dict(state_dict, strict=True)
+    if info.get("omitted_prefixes"):
+        missing, unexpected = net.load_state_dict(state_dict, strict=False)
+        assert not unexpected and all(k.startswith(info["omitted_prefixes"]) for k in missing)
+    else:
+        net.load_state_dict(state_dict, strict=True)
     return info
 
 
-def save_model(path, net, **extra_meta):
-    """Save ``net`` in our format with meta {model, config (from describe()), **extra_meta}."""
+def save_model(path, net, omit_prefixes=(), **extra_meta):
+    """Save ``net`` in our format with meta {model, config (from describe()), **extra_meta}.
+
+    omit_prefixes: state-dict prefixes left out of the file (meta["omitted_prefixes"]), for tensors
+    the loader takes from elsewhere, e.g. ("backbone.",) for a frozen backbone whose ImageNet
+    weights install with the package; loading then requires every other tensor and no more.
+    """
     describe = getattr(net, "describe", None)
     meta = dict(describe()) if callable(describe) else {}
     meta["model"] = getattr(getattr(net, "config", None), "name", None) or extra_meta.get("model")
     meta.update(extra_meta)
-    save_checkpoint(path, net.state_dict(), meta)
+    omit = tuple(omit_prefixes)
+    if omit:
+        meta["omitted_prefixes"] = list(omit)
+    save_checkpoint(path, {k: v for k, v in net.state_dict().items() if not k.startswith(omit)}, meta)

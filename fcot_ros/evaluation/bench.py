@@ -73,6 +73,10 @@ def run_worker(spec: TrackerSpec, sequences_dir, out_dir: Path, names: Optional[
                "--results", str(out_dir), "--json", str(json_path)]
     if spec.weights:
         command += ["--weights", str(spec.weights)]
+    if spec.name:
+        command += ["--name", spec.name]
+    for key, value in spec.overrides:
+        command += ["--set", f"{key}={json.dumps(value)}"]
     if names:
         command += ["--names", ",".join(names)]
     if quiet:

@@ -38,6 +38,9 @@ def main(argv=None) -> int:
     parser.add_argument("--results", required=True, help="result files root")
     parser.add_argument("--json", required=True, help="summary JSON to write")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--name", default=None, help="label of this configuration (result folder name)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="PARAM=JSON",
+                        help="tracker parameter over the preset's, e.g. --set size_update_rate=0.7")
     args = parser.parse_args(argv)
 
     from tqdm import tqdm
@@ -46,7 +49,10 @@ def main(argv=None) -> int:
     from fcot_ros.evaluation.datasets import load_dataset
     from fcot_ros.evaluation.runner import TrackerSpec, run_sequence
 
-    spec = TrackerSpec(model=args.model, backend=args.backend, preset=args.preset, weights=args.weights)
+    overrides = tuple((k, json.loads(v)) for k, v in (item.split("=", 1) for item in args.overrides))
+    spec = TrackerSpec(model=args.model, backend=args.backend, preset=args.preset, weights=args.weights,
+                       name=args.name, overrides=tuple((k, tuple(v) if isinstance(v, list) else v)
+                                                       for k, v in overrides))
     summary = {"label": spec.display_name, "model": spec.model,
                "backend": spec.backend if spec.is_fcot else "opencv", "preset": spec.preset,
                "sequences": {}, "failed": {}, "stage_ms": {}, "peak_rss_mb": None, "error": None,

@@ -6,7 +6,7 @@ decoding is excluded, everything the tracker does (crop, network, optimizers, de
 """
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -24,6 +24,7 @@ class TrackerSpec:
     preset: str = "default"
     weights: Optional[str] = None
     name: Optional[str] = None
+    overrides: Tuple[Tuple[str, object], ...] = ()     # tracker parameters over the preset's (FCOT)
 
     @property
     def is_fcot(self) -> bool:
@@ -44,7 +45,8 @@ class TrackerSpec:
     def build(self):
         from fcot_ros import build_tracker
         if self.is_fcot:
-            return build_tracker(model=self.model, backend=self.backend, weights=self.weights, preset=self.preset)
+            return build_tracker(model=self.model, backend=self.backend, weights=self.weights, preset=self.preset,
+                                 **dict(self.overrides))
         return build_tracker(model=self.model)
 
 

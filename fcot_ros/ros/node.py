@@ -95,6 +95,9 @@ class TrackerNode(Node):
 
         from fcot_ros.assembly.registry import model_spec
         fcot_model = model_spec(self.p["model"]).kind == "fcot"
+        if self.p["torch_threads"] > 0 and fcot_model:
+            import torch
+            torch.set_num_threads(self.p["torch_threads"])
         overrides = {"image_size_change": self.p["image_size_change"]} if fcot_model else {}
         self._tracker = build_tracker(model=self.p["model"], backend=self.p["backend"],
                                       weights=self.p["weights"] or None, preset=self.p["preset"],

@@ -62,6 +62,12 @@ SPECS = {
     "publish_debug_image": Spec(True, "Publish track/debug_image (drawn only while someone subscribes)."),
     "diagnostics_period_s": Spec(1.0, "Period of /diagnostics messages.", low=0.1, high=60.0),
     "stats_window_s": Spec(5.0, "Window of the rate and latency figures in /diagnostics.", low=1.0, high=120.0),
+    "torch_threads": Spec(1, "Intra-op threads of the tracker's torch work (online optimizers, score maps, "
+                          "box decoding; the feature network runs in ONNX Runtime's own pool, "
+                          "FCOT_ORT_THREADS). 1: on a small CPU shared with the image transport, "
+                          "multi-threaded torch steps stall whenever one of their threads is descheduled "
+                          "(docs/ros.md, measured figures). 0 = torch's default (one per core).",
+                          low=0, high=64),
     "warmup": Spec(True, "Run the tracker once on a synthetic image at start-up so that the first real "
                    "frame is not slowed by lazy initialisation."),
     "simulated_delay_ms": Spec(0.0, "Testing only: sleep this long in every tracking step to emulate a slow "

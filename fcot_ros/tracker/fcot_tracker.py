@@ -30,7 +30,7 @@ from fcot_ros.tracker.box_geometry import box_iou, clip_box, damp_size
 from fcot_ros.tracker.crop import crop_to_image, extract_crop, image_to_crop
 from fcot_ros.tracker.fusion import ScoreFusion
 from fcot_ros.tracker.heap import release_free_heap
-from fcot_ros.tracker.localization import PeakFlag, hann_window, iou_select, localize
+from fcot_ros.tracker.localization import PeakFlag, hann_window, iou_select, localize, refine_peak
 from fcot_ros.tracker.memory import SampleMemory
 from fcot_ros.tracker.result import LOST, TRACKING, UNCERTAIN, TrackResult
 from fcot_ros.tracker.validation import check_box, check_image
@@ -49,6 +49,19 @@ def blend_outputs(branch, feat, current, initial, lam):
     if lam < 1.0:
         out = lam * out + (1.0 - lam) * branch.apply(feat.unsqueeze(1), initial)
     return out[0, 0]
+
+
+def read_distances(regmap, row, col):
+    """(l, r, t, b) of the (4, H, W) regression map at cell (row, col); bilinear between the four
+    cells around a fractional position (sub-cell peaks)."""
+    if float(row).is_integer() and float(col).is_integer():
+        return tuple(float(v) for v in regmap[:, int(row), int(col)].cpu())
+    h, w = regmap.shape[-2:]
+    r0, c0 = min(int(math.floor(row)), h - 2), min(int(math.floor(col)), w - 2)
+    fr, fc = row - r0, col - c0
+    patch = regmap[:, r0:r0 + 2, c0:c0 + 2].double().cpu()
+    weights = torch.tensor([[(1 - fr) * (1 - fc), (1 - fr) * fc], [fr * (1 - fc), fr * fc]], dtype=torch.float64)
+    return tuple(float(v) for v in (patch * weights).sum(dim=(1, 2)))
 
 
 class FCOTTracker:
@@ -203,7 +216,7 @@ class FCOTTracker:
         prev_cell = (((self.pos[1] - centre[1]) / scale + half) / 4.0, ((self.pos[0] - centre[0]) / scale + half) / 4.0)
         size_cells = (self.size[1] / scale / 4.0, self.size[0] / scale / 4.0)
         loc = localize(fused_np, prev_cell, size_cells, p, self._window)
-        row, col = loc.peak
+        row, col = refine_peak(fused_np, loc.peak) if p.subcell_peak else loc.peak
         peak_img = crop_to_image((4.0 * col, 4.0 * row, 0, 0), centre, scale, s)[:2]
 
         flag = loc.flag
@@ -253,7 +266,7 @@ class FCOTTracker:
         """Image box from the distances at the peak cell (row, col) of the (4, 72, 72) map (crop px):
         damped in size (size_update_rate) and clipped to the image (per ``compat``)."""
         p, s = self.params, self.crop_size
-        l, r, t, b = (float(v) for v in regmap[:, row, col].cpu())
+        l, r, t, b = read_distances(regmap, row, col)
         if not (l + r >= 1.0 and t + b >= 1.0 and all(map(math.isfinite, (l, r, t, b)))):
             # degenerate regression: keep the previous size, centred on the peak
             w_c, h_c = self.size[0] / scale, self.size[1] / scale

@@ -75,3 +75,22 @@ def iou_select(flag: PeakFlag, iou: float, threshold: float) -> PeakFlag:
     if flag is PeakFlag.NOT_FOUND or iou >= threshold:
         return flag
     return PeakFlag.UNCERTAIN if flag is PeakFlag.NORMAL else PeakFlag.NOT_FOUND
+
+
+def refine_peak(scores: np.ndarray, peak) -> tuple:
+    """Sub-cell position (row, col) of a score peak: on each axis, the vertex of the parabola through
+    the peak cell and its two neighbours (clamped to +-0.5 cell; the cell itself at the map border or
+    when the three values are not a maximum). Continuous in the scores: two neighbouring cells of
+    nearly equal score give nearly the same position whichever wins the argmax."""
+    h, w = scores.shape
+    r, c = peak
+    out = []
+    for pos, size, line in ((r, h, scores[:, c]), (c, w, scores[r, :])):
+        if 0 < pos < size - 1:
+            left, mid, right = float(line[pos - 1]), float(line[pos]), float(line[pos + 1])
+            curvature = left - 2.0 * mid + right
+            offset = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+            out.append(pos + min(max(offset, -0.5), 0.5))
+        else:
+            out.append(float(pos))
+    return tuple(out)

@@ -52,6 +52,9 @@ class TrackerParams:
     target_neighborhood_scale: float = 2.2
     displacement_scale: float = 0.8
     window_output: bool = False             # centred Hann window on the fused map (OTB/VOT)
+    subcell_peak: bool = False              # ours: the peak at sub-cell precision (parabola through its
+                                            # neighbours) and the box read there (bilinear), so that tiny
+                                            # score changes move the box a little, not by whole cells
     iou_select: bool = False                # TrackingNet: a box with IoU < 0.05 against the previous one
                                             # downgrades the flag (normal -> uncertain, else not found)
     # memory and update schedule
@@ -148,6 +151,9 @@ PRESETS = {
                              augment_scale=(0.75, 0.87, 1.15, 1.33), reg_solver="exact",
                              size_update_rate=0.5, max_update_iter_per_frame=1),
 }
+# fcot_lite without offline training (hand-initialised heads: the assembly builds that network for
+# this preset, whatever weights the default uses), kept for comparison
+PRESETS["training_free"] = PRESETS["default"]
 
 
 def get_params(preset: str = "default", **overrides) -> TrackerParams:

@@ -124,3 +124,32 @@ def test_tracker_compat_changes_only_the_regression_label_fusion_and_clipping(lo
     assert not torch.allclose(ours.freg, theirs.freg)
     boxes = [(theirs.track(seq.image(i)).box, seq.groundtruth[i]) for i in range(1, 30)]
     assert np.mean([iou(b, gt) for b, gt in boxes]) > 0.5     # the authors' behaviour still tracks
+
+
+def test_subcell_peak_is_continuous_across_an_argmax_flip():
+    """Two neighbouring cells of nearly equal score: the refined position barely moves when the
+    argmax flips from one to the other (the integer peak jumps a whole cell)."""
+    from fcot_ros.tracker.localization import refine_peak
+    base = np.zeros((9, 9), np.float32)
+    base[4, 3:6] = (0.5, 1.0, 1.0)
+    a, b = base.copy(), base.copy()
+    a[4, 4] += 1e-6
+    b[4, 5] += 1e-6
+    pa = refine_peak(a, divmod(int(a.argmax()), 9))
+    pb = refine_peak(b, divmod(int(b.argmax()), 9))
+    assert divmod(int(a.argmax()), 9) != divmod(int(b.argmax()), 9)
+    assert abs(pa[1] - pb[1]) < 0.05 and pa[0] == pb[0] == 4.0
+    # an exact parabola is located exactly; at the border the cell itself is kept
+    xs = np.arange(9)
+    para = np.tile(-(xs - 5.3) ** 2, (9, 1)).astype(np.float64)
+    assert refine_peak(para, (2, 5))[1] == pytest.approx(5.3)
+    assert refine_peak(para, (0, 8)) == (0.0, 8.0)
+
+
+def test_distances_read_bilinearly_at_subcell_positions():
+    from fcot_ros.tracker.fcot_tracker import read_distances
+    regmap = torch.arange(4 * 5 * 5, dtype=torch.float32).view(4, 5, 5)
+    assert read_distances(regmap, 2, 3) == tuple(float(regmap[k, 2, 3]) for k in range(4))
+    expected = [float(0.75 * (0.6 * regmap[k, 1, 2] + 0.4 * regmap[k, 1, 3]) +
+                      0.25 * (0.6 * regmap[k, 2, 2] + 0.4 * regmap[k, 2, 3])) for k in range(4)]
+    assert read_distances(regmap, 1.25, 2.4) == pytest.approx(expected)

@@ -102,3 +102,21 @@ def test_registry_refuses_unknown_names_with_package_errors():
         build_tracker(model="fcot_r50", backend="torch")
     with pytest.raises(ConfigurationError, match="no such|unknown model setting"):
         load_model("fcot_lite", model_width=3)
+
+
+def test_checkpoint_without_the_frozen_backbone(tmp_path):
+    """A file that leaves out the backbone (its ImageNet weights install with the package) loads
+    back to the same model; a file missing any other tensor is refused."""
+    net = build_model("fcot_lite")
+    with torch.no_grad():
+        net.cls72.head.body.conv1.weight.add_(0.5)
+    path = tmp_path / "heads.pt"
+    save_model(path, net, omit_prefixes=("backbone.",))
+    assert not any(k.startswith("backbone.") for k in torch.load(path, weights_only=True)["state_dict"])
+    loaded = load_model("fcot_lite", path)
+    assert all(torch.equal(v, net.state_dict()[k]) for k, v in loaded.state_dict().items())
+    payload = torch.load(path, weights_only=True)
+    del payload["state_dict"]["cls72.head.body.conv1.weight"]
+    torch.save(payload, tmp_path / "broken.pt")
+    with pytest.raises(CheckpointError, match=r"missing.*cls72\.head\.body\.conv1\.weight"):
+        load_model("fcot_lite", tmp_path / "broken.pt")
