@@ -98,6 +98,7 @@ class ModelConfig:
     name: str                                  # a model of fcot_ros.assembly.registry
     settings: Dict[str, Any] = field(default_factory=dict)   # NetworkConfig overrides (models.config)
     init_weights: Optional[str] = None         # start from this checkpoint (ours or the authors')
+    init_dimp: Optional[str] = None            # then take backbone and cls18 from DiMP-50's dimp50.pth
     train: Tuple[str, ...] = ()                # module prefixes that train; everything else is frozen
     freeze_bn: bool = False                    # keep BatchNorm statistics fixed (eval mode) when asked
     num_iter: int = 5                          # classifier optimizer steps in the training forward

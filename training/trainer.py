@@ -50,6 +50,12 @@ def build_training_model(recipe: Recipe, init_state=None):
         model = FCOTModel(get_config(mc.name, **mc.settings), imagenet_backbone=init_state is None)
     if init_state is not None:
         model.load_state_dict(init_state, strict=True)
+    elif mc.init_dimp:
+        from fcot_ros.checkpoints.dimp_import import import_dimp_checkpoint
+        shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        taken, _ = import_dimp_checkpoint(resolve_path(mc.init_dimp), shapes)
+        model.load_state_dict(taken, strict=False)
+        log.info("backbone and cls18 from %s (%d tensors)", mc.init_dimp, len(taken))
     return model
 
 

@@ -2,7 +2,7 @@
 import logging
 
 from fcot_ros.assembly.model_loading import load_model, resolve_device
-from fcot_ros.assembly.registry import check_backend, model_spec
+from fcot_ros.assembly.registry import check_backend, model_spec, resolve_weights
 from fcot_ros.assembly.runtime_options import RuntimeOptions
 from fcot_ros.errors import ConfigurationError
 
@@ -23,6 +23,7 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
     from fcot_ros.tracker.fcot_tracker import FCOTTracker
     from fcot_ros.tracker.params import get_params
     params = get_params(preset, **overrides)
+    weights = resolve_weights(spec, weights, preset)
     device = resolve_device(device)
     net = load_model(model, weights, **(model_config or {})).to(device)
     runtime = build_runtime(backend, net, device, weights=weights, options=runtime_options)

@@ -22,15 +22,16 @@ from fcot_ros.target_model.steepest_descent import DescentResult
 REG_SOLVERS = ("steepest_descent", "exact")
 
 
-class ClassifierBranch(nn.Module):
-    """head: (B, Cin, H, W) -> (B, C, H, W); initializer: FilterInitializer; optimizer: ClassifierOptimizer."""
+class _Branch(nn.Module):
+    """What every branch holds: its feature head, filter initializer and online optimizer, and the
+    side of its feature map (cells)."""
 
     def __init__(self, head, initializer, optimizer, feature_size):
         super().__init__()
         self.head = head
         self.initializer = initializer
         self.optimizer = optimizer
-        self.feature_size = feature_size          # side of the feature map, cells
+        self.feature_size = feature_size
 
     @property
     def stride(self) -> int:
@@ -42,8 +43,12 @@ class ClassifierBranch(nn.Module):
 
     @property
     def score_size(self) -> int:
-        """Side of the score map: feature_size + 1 for the even 4x4 filter (19 for cls18)."""
+        """Side of the output map: feature_size + 1 for an even filter (19 for cls18), else feature_size."""
         return output_size(self.feature_size, self.filter_size)
+
+
+class ClassifierBranch(_Branch):
+    """head: (B, Cin, H, W) -> (B, C, H, W); initializer: FilterInitializer; optimizer: ClassifierOptimizer."""
 
     def features(self, x, n, s):
         """Head features of (N*S, Cin, H, W) inputs, as (N, S, C, H, W)."""
@@ -69,28 +74,9 @@ class ClassifierBranch(nn.Module):
         return apply_filter(feat, filt)
 
 
-class RegressionBranch(nn.Module):
+class RegressionBranch(_Branch):
     """head: RegressionFeatures (p36, p72) -> (B, C, 72, 72); initializer: RMGInitializer (p36, p72,
     boxes) -> (B, 4, C, k, k); optimizer: RegressionOptimizer."""
-
-    def __init__(self, head, initializer, optimizer, feature_size):
-        super().__init__()
-        self.head = head
-        self.initializer = initializer
-        self.optimizer = optimizer
-        self.feature_size = feature_size
-
-    @property
-    def stride(self) -> int:
-        return self.optimizer.feat_stride
-
-    @property
-    def filter_size(self) -> int:
-        return self.optimizer.filter_size
-
-    @property
-    def score_size(self) -> int:
-        return output_size(self.feature_size, self.filter_size)
 
     def features(self, p36, p72, n, s):
         """Regression features of (N*S, D, 36, 36) and (N*S, D, 72, 72) pyramid maps, as (N, S, C, 72, 72)."""

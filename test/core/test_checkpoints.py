@@ -316,3 +316,31 @@ def test_native_refusals(tmp_path):
 def test_native_loader_refuses_authors_file():
     with pytest.raises(CheckpointError, match="not an fcot_ros checkpoint"):
         load_checkpoint(FIXTURE)
+
+
+@needs_fixture
+def test_dimp50_backbone_and_classifier_import(tmp_path, fixture_tensors, r50_shapes):
+    """A checkpoint in DiMP-50's layout (its classifier.* = FCOT's classifier_18.*, plus an IoU-Net)
+    gives fcot_r50's backbone and cls18, every tensor where its key says."""
+    from fcot_ros.checkpoints.dimp_import import import_dimp_checkpoint
+    ckpt = _plain_copy_of_fixture()
+    net = {}
+    for key, value in ckpt["net"].items():
+        if key.startswith("feature_extractor."):
+            net[key] = value
+        elif key.startswith("classifier_18."):
+            net["classifier." + key[len("classifier_18."):]] = value
+    net["bb_regressor.fc3.weight"] = torch.zeros(2, 2)
+    path = _save_legacy({"net_type": "DiMPnet", "net": net, "constructor": ckpt["constructor"]}, tmp_path / "dimp.pth")
+    taken, unused = import_dimp_checkpoint(path, r50_shapes)
+    assert "bb_regressor.fc3.weight" in unused and any(k.startswith("feature_extractor.layer4") for k in unused)
+    values = {e["key"]: e["value"] for e in fixture_tensors}
+    for ours, tensor in taken.items():
+        assert ours.startswith(("backbone.", "cls18.")), ours
+    assert taken["cls18.head.conv.weight"].flatten()[0] == values["classifier_18.feature_extractor.0.weight"]
+    assert taken["backbone.layer3.0.conv1.weight"].flatten()[0] == values["feature_extractor.layer3.0.conv1.weight"]
+    assert {k for k in taken if k.startswith("cls18.")} == {k for k in r50_shapes if k.startswith("cls18.")}
+    assert {k for k in taken if k.startswith("backbone.")} == {k for k in r50_shapes if k.startswith("backbone.")}
+    fcot = _save_legacy({"net_type": "FCOTNet", "net": net}, tmp_path / "fcot.pth")
+    with pytest.raises(CheckpointError, match="not DiMP"):
+        import_dimp_checkpoint(fcot, r50_shapes)

@@ -47,8 +47,8 @@ def service_call_line(service: str, box, stamp_ns: int = 0) -> list:
 def launch_args(ros2: str, model: str, backend: str, profile: str) -> list:
     """`ros2 launch fcot_ros tracker.launch.py` for the demo: the loopback-only profile, not the
     robot profile that the launch file defaults to."""
-    args = [ros2, "launch", "--noninteractive", "fcot_ros", "tracker.launch.py", f"model:={model}",
-            f"fastdds_profile:={profile}"]
+    args = [ros2, "launch", "--noninteractive", "fcot_ros", "tracker.launch.py", "image_topic:=/image",
+            f"model:={model}", f"fastdds_profile:={profile}"]
     if backend != "auto":
         print(f"[demo] note: the launch file has no backend argument; backend {backend} is ignored")
     return args
@@ -154,7 +154,10 @@ def main(argv=None):
                 raise RuntimeError(f"replay exited:\n{replay.log()}")
             time.sleep(0.1)
         first_stamp = int(stamps_file.read_text().split(",")[0])
+        t_wait = time.monotonic()
         while int(client.diagnostics.get("frames_received", 0)) == 0:
+            if time.monotonic() - t_wait > 60:
+                raise RuntimeError(f"the node received no image in 60 s:\n{node.log()[-2000:]}")
             time.sleep(0.1)
         line = service_call_line("/track/init", gt[0], first_stamp)
         print("[demo] track/init on the first frame, as a user would type it:\n"
