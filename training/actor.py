@@ -18,10 +18,14 @@ class FCOTActor(nn.Module):
         self.loss_cfg = loss_cfg
 
     def forward(self, batch):
-        m, mc, lc = self.model, self.model_cfg, self.loss_cfg
+        m, mc = self.model, self.model_cfg
         out = m(batch["train_images"], batch["train_boxes"], batch["test_images"], num_iter=mc.num_iter,
                 reg_num_iter=mc.reg_num_iter, branches=mc.branches, reg_solver=mc.reg_solver)
-        boxes = batch["test_boxes"]
+        return self.losses(out, batch["test_boxes"])
+
+    def losses(self, out, boxes):
+        """(loss, stats) of an FCOTOutput for test boxes (N, S, 4) crop px."""
+        m, lc = self.model, self.loss_cfg
         stats, total = {}, torch.zeros((), device=boxes.device)
         for name, scores, sigma_factor in (("cls18", out.cls18_scores, lc.cls18_sigma_factor),
                                            ("cls72", out.cls72_scores, lc.cls72_sigma_factor)):

@@ -59,6 +59,19 @@ def build_training_model(recipe: Recipe, init_state=None):
     return model
 
 
+def revive_zero_initializers(model, trained_prefixes) -> list:
+    """Modules that train but start at exactly zero in front of a ReLU never receive a gradient
+    (ReLU'(0) = 0): fcot_lite's hand initialisation zeroes the RMG merge (no generator before
+    training). Give such a merge the authors' initialisation (the average of its two inputs)."""
+    from fcot_ros.models.heads import average_merge_
+    revived = []
+    merge = model.reg.initializer.merge
+    if _matches("reg.initializer.merge.weight", trained_prefixes) and not bool(merge.weight.any()):
+        average_merge_(merge)
+        revived.append("reg.initializer.merge")
+    return revived
+
+
 def _matches(name: str, prefixes) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
@@ -133,6 +146,9 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     _threads(recipe, info.device)
     model = build_training_model(recipe, init_state=state["state_dict"] if state else None).to(info.device)
     trained = set_trainable(model, recipe.model.train)
+    if state is None:
+        for name in revive_zero_initializers(model, recipe.model.train):
+            log.info("%s started at zero behind a ReLU (no gradient): given the authors' initialisation", name)
     optimizer, scheduler = build_optimizer(model, recipe)
     epoch, step = 0, 0
     if state:

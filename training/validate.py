@@ -23,8 +23,33 @@ from training.data.splits import read_split
 from training.data.sources import load_source
 
 
-def validation_folder(split_file, roots, out_dir) -> Path:
-    """A folder of links to every validation sequence (a sequence belongs if its video is listed)."""
+INIT_JITTER = 0.05   # restarts: init box centre moved by up to this x its size, size scaled by up to e^this
+
+
+def _restart(folder: Path, source: Path, k: int):
+    """``folder`` = ``source`` with the first box perturbed (restart k of a sequence): the images
+    linked, the ground truth copied with row 1 moved and scaled by a generator seeded by (name, k)."""
+    import zlib
+
+    import numpy as np
+    folder.mkdir(exist_ok=True)
+    img = folder / "img"
+    if not img.exists():
+        img.symlink_to((source / "img").resolve(), target_is_directory=True)
+    lines = (source / "groundtruth.txt").read_text().splitlines()
+    rng = np.random.default_rng([zlib.crc32(source.name.encode()), k])
+    x, y, w, h = (float(v) for v in lines[0].replace("\t", ",").split(","))
+    dx, dy = (rng.random(2) * 2 - 1) * INIT_JITTER * np.array([w, h])
+    sw, sh = np.exp((rng.random(2) * 2 - 1) * INIT_JITTER)
+    cx, cy = x + w / 2 + dx, y + h / 2 + dy
+    lines[0] = f"{cx - w * sw / 2:.2f},{cy - h * sh / 2:.2f},{w * sw:.2f},{h * sh:.2f}"
+    (folder / "groundtruth.txt").write_text("\n".join(lines) + "\n")
+
+
+def validation_folder(split_file, roots, out_dir, restarts: int = 1) -> Path:
+    """A folder of links to every validation sequence (a sequence belongs if its video is listed);
+    with ``restarts`` > 1 also restarts 1 .. restarts-1 of each, ``<name>~r<k>``, from perturbed
+    first boxes (chaotic sequences then count by their mean over restarts, not one draw)."""
     videos = read_split(resolve_path(split_file))
     folder = Path(out_dir) / "sequences"
     folder.mkdir(parents=True, exist_ok=True)
@@ -39,6 +64,8 @@ def validation_folder(split_file, roots, out_dir) -> Path:
                     link.unlink()
                 if not link.exists():
                     link.symlink_to(target, target_is_directory=True)
+                for k in range(1, restarts):
+                    _restart(folder / f"{seq.name}~r{k}", target, k)
                 found.add(seq.video)
     missing = sorted(videos - found)
     if missing:
@@ -61,19 +88,20 @@ def tracker_spec(text: str):
                        weights=weights, name=d.get("name"), overrides=overrides)
 
 
-def run(split, roots, trackers, out, quiet=False):
+def run(split, roots, trackers, out, quiet=False, restarts=1):
     """(rows, sequences) of a validation run; the report goes to ``out``."""
     from fcot_ros.evaluation.bench import run_bench, summaries, summary_table, per_sequence_table
     from fcot_ros.evaluation.datasets import load_dataset
     from fcot_ros.evaluation.plots import plot_curves
     out = Path(out)
-    folder = validation_folder(split, roots, out)
+    folder = validation_folder(split, roots, out, restarts)
     sequences = load_dataset("folder", folder)
     specs = [tracker_spec(t) for t in trackers]
     rows = run_bench(specs, sequences, folder, out, quiet=quiet)
     table, per_seq = summary_table(rows), per_sequence_table(rows, sequences)
     plots = plot_curves(summaries(rows), out, title=f"validation, {len(sequences)} sequences") if summaries(rows) else []
     command = " ".join(["python -m training.validate", "--split", str(split), "--roots", *map(str, roots)]
+                       + (["--restarts", str(restarts)] if restarts > 1 else [])
                        + [f"--tracker '{t}'" for t in trackers] + ["--out", str(out)])
     report = ["# validation", "", "```", command, "```", ""] + table + ["", "Per sequence (AUC / FPS):", ""] + per_seq
     report += [""] + [f"![{p.stem}]({p.name})" for p in plots if p.suffix == ".png"]
@@ -90,9 +118,12 @@ def main(argv=None) -> int:
     parser.add_argument("--tracker", action="append", required=True, help="JSON tracker configuration")
     parser.add_argument("--out", default="results/val")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--restarts", type=int, default=1,
+                        help="runs per sequence: the original and restarts from perturbed first boxes")
     args = parser.parse_args(argv)
     try:
-        rows, sequences, table, per_seq = run(args.split, args.roots, args.tracker, args.out, args.quiet)
+        rows, sequences, table, per_seq = run(args.split, args.roots, args.tracker, args.out, args.quiet,
+                                              args.restarts)
     except FCOTError as exc:
         print(f"python -m training.validate: error: {exc}", file=sys.stderr)
         return 2

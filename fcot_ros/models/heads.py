@@ -98,7 +98,7 @@ class Cls72Head(nn.Module):
         self.body.hand_init_()
 
 
-def _average_merge_(conv: nn.Conv2d):
+def average_merge_(conv: nn.Conv2d):
     """1x1 conv (C, 2C) initialised to the exact average of its two input halves."""
     out_ch = conv.weight.shape[0]
     with torch.no_grad():
@@ -119,7 +119,7 @@ class RegressionFeatures(nn.Module):
         self.head_36 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable)
         self.head_72 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable)
         self.merge = nn.Conv2d(2 * dim, dim, 1, bias=True)
-        _average_merge_(self.merge)
+        average_merge_(self.merge)
 
     def forward(self, p36, p72):
         f36 = F.interpolate(self.head_36(p36), size=p72.shape[-2:], mode="nearest")
@@ -128,7 +128,7 @@ class RegressionFeatures(nn.Module):
     def hand_init_(self):
         self.head_36.hand_init_()
         self.head_72.hand_init_()
-        _average_merge_(self.merge)
+        average_merge_(self.merge)
 
 
 class FilterInitializer(nn.Module):
@@ -171,7 +171,7 @@ class RMGInitializer(nn.Module):
         self.head_72 = ConvGNDCNStack(in_ch, mid, 4 * dim, groups, conv_bias=False, final_relu=True,
                                       deformable=deformable)
         self.merge = nn.Conv2d(8 * dim, 4 * dim, 1, bias=False)
-        _average_merge_(self.merge)
+        average_merge_(self.merge)
         self.dim = dim
         self.filter_size = filter_size
 

@@ -34,7 +34,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_srvs.srv import Trigger
 
 from fcot_ros import build_tracker
-from fcot_ros.errors import FCOTError
+from fcot_ros.errors import CheckpointError, FCOTError
 from fcot_ros.msg import TrackedTarget
 from fcot_ros.ros.buffers import Frame, LatestSlot, StampRing
 from fcot_ros.ros.image_conversion import (ImageConversionError, check_image_msg, compressed_to_bgr,
@@ -99,16 +99,23 @@ class TrackerNode(Node):
             import torch
             torch.set_num_threads(self.p["torch_threads"])
         overrides = {"image_size_change": self.p["image_size_change"]} if fcot_model else {}
-        self._tracker = build_tracker(model=self.p["model"], backend=self.p["backend"],
-                                      weights=self.p["weights"] or None, preset=self.p["preset"],
-                                      device=self.p["device"] or None, **overrides)
+        # weights that are missing or corrupt (the shipped file included) do not stop the node: it
+        # stays up, says why on every track/init and in /diagnostics (ERROR), and tracks nothing
+        self._unavailable = None
+        try:
+            self._tracker = build_tracker(model=self.p["model"], backend=self.p["backend"],
+                                          weights=self.p["weights"] or None, preset=self.p["preset"],
+                                          device=self.p["device"] or None, **overrides)
+        except CheckpointError as e:
+            self._tracker, self._unavailable = None, f"no tracker: {e}"
+            log.error(self._unavailable)
         self.model_name = getattr(self._tracker, "model_name", self.p["model"])
         self.backend_name = getattr(self._tracker, "backend_name", self.p["backend"])
         self._rescale = self.p["image_size_change"] == "rescale" and fcot_model
         if self.p["image_size_change"] == "rescale" and not fcot_model:
             log.warning(f"image_size_change=rescale needs an FCOT model: {self.model_name} stops tracking "
                         "(state LOST) on an image size change")
-        if self.p["warmup"]:
+        if self.p["warmup"] and self._tracker is not None:
             self._warmup()
 
         # tracking state, guarded by _lock (the tracker is used from the service and tracking threads)
@@ -402,6 +409,8 @@ class TrackerNode(Node):
 
     def _init(self, req):
         """Runs in the service thread: image intake goes on meanwhile (ring buffer, latest slot)."""
+        if self._unavailable:
+            return False, self._unavailable
         want_ns = stamp_to_ns(req.stamp)
         if want_ns == 0:
             found = self._ring.latest()
@@ -488,7 +497,9 @@ class TrackerNode(Node):
         out_rate = self._tracked.rate()
         status = DiagnosticStatus(name=f"fcot_ros: {self.get_fully_qualified_name()}",
                                   hardware_id=f"{self.model_name}/{self.backend_name}")
-        if self._received.count == 0:
+        if self._unavailable:
+            status.level, status.message = DiagnosticStatus.ERROR, self._unavailable
+        elif self._received.count == 0:
             status.level, status.message = DiagnosticStatus.WARN, f"no image received on {self.image_topic}"
         elif self._size_lost is not None:
             status.level, status.message = DiagnosticStatus.WARN, "target lost: image size changed"

@@ -120,3 +120,28 @@ def test_checkpoint_without_the_frozen_backbone(tmp_path):
     torch.save(payload, tmp_path / "broken.pt")
     with pytest.raises(CheckpointError, match=r"missing.*cls72\.head\.body\.conv1\.weight"):
         load_model("fcot_lite", tmp_path / "broken.pt")
+
+
+def test_missing_or_corrupt_shipped_weights_name_the_file(tmp_path, monkeypatch):
+    """No silent fall-back to untrained heads: the default fcot_lite needs its shipped file."""
+    import fcot_ros.assembly.registry as registry
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(CheckpointError, match=str(tmp_path / "fcot_lite.pt")):
+        build_tracker(model="fcot_lite", backend="torch")
+    (tmp_path / "fcot_lite.pt").write_bytes(b"\x00" * 1000)
+    with pytest.raises(CheckpointError, match=str(tmp_path / "fcot_lite.pt")):
+        build_tracker(model="fcot_lite", backend="torch")
+    # the training-free preset is the hand-initialised network, no file needed
+    assert build_tracker(model="fcot_lite", backend="torch", preset="training_free").model.config.hand_init
+
+
+def test_shipped_weights_are_the_default():
+    from fcot_ros.assembly.registry import WEIGHTS_DIR
+    shipped = WEIGHTS_DIR / "fcot_lite.pt"
+    assert shipped.is_file()
+    default = build_tracker(model="fcot_lite", backend="torch").model
+    trained = load_model("fcot_lite", shipped)
+    untrained = build_tracker(model="fcot_lite", backend="torch", preset="training_free").model
+    key = "cls72.head.body.conv1.weight"
+    assert torch.equal(default.state_dict()[key], trained.state_dict()[key])
+    assert not torch.equal(default.state_dict()[key], untrained.state_dict()[key])

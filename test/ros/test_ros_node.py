@@ -272,3 +272,19 @@ def test_compressed_transport_and_color_encodings(procs, ros_client, test_model)
     assert "refused image" not in node.log()
     r = client.init(gt[0], timeout=STARTUP_S)             # on the bgra8 frame
     assert r.success, r.message
+
+
+def test_corrupt_weights_keep_the_node_up_and_answer_why(procs, ros_client, tmp_path):
+    """A corrupt weights file (the shipped one, or one passed in) is no silent fall-back to untrained
+    heads: the node stays up, every track/init answers success=false naming the file, and
+    /diagnostics reports ERROR with the same message."""
+    bad = tmp_path / "fcot_lite_broken.pt"
+    bad.write_bytes(b"not a checkpoint" * 100)
+    domain, node, client = start_node(procs, ros_client, "fcot_lite", weights=str(bad), warmup=False)
+    assert node.wait_log("no tracker:", 30), node.log()
+    for _ in range(2):
+        r = client.init((10, 10, 20, 20), timeout=30)
+        assert not r.success and str(bad) in r.message, r.message
+    assert wait_for(lambda: client.diagnostics.get("_level") == 2, 15), client.diagnostics
+    assert str(bad) in client.diagnostics["_message"]
+    assert node.alive()
