@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): set up the environment (idempotent), then run the whole
 # suite (test/core, test/evaluation, test/ros, ...) against the colcon-installed package.
-#   bash scripts/test.sh [extra pytest args]
+#   bash scripts/test.sh [extra pytest args]      # e.g. test/training -k shipped: only those
 # Exits with pytest's status.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,5 +20,10 @@ export ROS_DOMAIN_ID="${ROS_DOMAIN_ID_TESTS:-$(( 10 + $$ % 80 ))}"
 status=0
 # `pytest`, not `python -m pytest`: the latter puts the repo root first on sys.path, and the source
 # tree's fcot_ros (without the generated fcot_ros.msg/srv) would shadow the installed one.
-pytest test/ -p no:cacheprovider -q -rs "$@" || status=$?
+# a path among the arguments (bash scripts/test.sh test/ros -k cli) narrows the run; else the whole suite
+targets=(test/)
+for arg in "$@"; do
+  if [[ "$arg" != -* && -e "${arg%%::*}" ]]; then targets=(); break; fi
+done
+pytest "${targets[@]}" -p no:cacheprovider -q -rs "$@" || status=$?
 exit "$status"

@@ -10,7 +10,7 @@ import torch
 
 from fcot_ros.assembly.registry import model_spec
 from fcot_ros.errors import BackendError, CheckpointError, ConfigurationError
-from fcot_ros.models.config import ConfigError, config_differences, get_config
+from fcot_ros.models.config import ConfigError, config_to_dict, get_config
 from fcot_ros.models.fcot_model import FCOTModel
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def load_model(model: str, weights=None, **config) -> FCOTModel:
     e.g. ``reg={"step_rule": "masked"}``). Without weights they override the model's defaults; with
     weights the checkpoint's settings are used and any explicit one that contradicts them is refused.
     """
-    from fcot_ros.checkpoints import describe_checkpoint, load_into_model
+    from fcot_ros.checkpoints import config_conflicts, describe_checkpoint, load_into_model
     spec = model_spec(model)
     if spec.kind != "fcot":
         raise ConfigurationError(f"{model} is not an FCOT model (no network to load)")
@@ -57,10 +57,9 @@ def load_model(model: str, weights=None, **config) -> FCOTModel:
     saved_config = _config(model, saved, str(weights))
     if config:
         requested = _config(model, {**saved, **_merged(saved, config)}, "requested settings")
-        conflicts = config_differences(saved_config, requested)
+        conflicts = config_conflicts(config_to_dict(saved_config), config_to_dict(requested), other="requested")
         if conflicts:
-            raise CheckpointError(f"{weights} was saved with other settings than requested: "
-                                  + "; ".join(f"{c} (checkpoint != requested)" for c in conflicts))
+            raise CheckpointError(f"{weights} was saved with other settings than requested: " + "; ".join(conflicts))
     # a file without the backbone (a frozen ImageNet one) takes it from the installed weights
     imagenet = "backbone." in described["omitted_prefixes"]
     if imagenet and saved_config.backbone != "efficientnet_lite0":

@@ -102,16 +102,16 @@ def describe_checkpoint(path) -> dict:
             "settings": _settings_of(fmt, payload, os.fspath(path)), "omitted_prefixes": omitted}
 
 
-def config_conflicts(saved: dict, actual: dict, prefix=""):
-    """["field: checkpoint X, model Y", ...] for every setting of ``saved`` (nested, possibly partial)
+def config_conflicts(saved: dict, actual: dict, prefix="", other="model"):
+    """["field: checkpoint X, <other> Y", ...] for every setting of ``saved`` (nested, possibly partial)
     that ``actual`` (a model's whole config dict) holds with another value or lacks."""
     out = []
     for key, value in saved.items():
         name = f"{prefix}{key}"
         if key not in actual:
-            out.append(f"{name}: checkpoint {value!r}, the model has no such setting")
+            out.append(f"{name}: checkpoint {value!r}, the {other} has no such setting")
         elif isinstance(value, dict) and isinstance(actual[key], dict):
-            out.extend(config_conflicts(value, actual[key], prefix=f"{name}."))
+            out.extend(config_conflicts(value, actual[key], prefix=f"{name}.", other=other))
         else:
             a, b = value, actual[key]
             if isinstance(a, list):
@@ -119,7 +119,7 @@ def config_conflicts(saved: dict, actual: dict, prefix=""):
             if isinstance(b, list):
                 b = tuple(b)
             if a != b:
-                out.append(f"{name}: checkpoint {value!r}, model {actual[key]!r}")
+                out.append(f"{name}: checkpoint {value!r}, {other} {actual[key]!r}")
     return out
 
 

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
                                           "the feature parts of the initializers) for the fixed crop size.")
     p.add_argument("--model", default="fcot_lite", choices=FCOT_MODEL_NAMES)
     p.add_argument("--weights", default=None, help="checkpoint (ours or the authors' fcot.pth); "
-                                                   "fcot_lite defaults to its built-in weights")
+                                                   "fcot_lite defaults to its shipped weights")
     p.add_argument("--random-weights", action="store_true",
                    help="fcot_r50 only: export a randomly initialised network (for testing the toolchain)")
     p.add_argument("--format", default="onnx", choices=("onnx", "tensorrt"))
@@ -34,7 +34,8 @@ def _load(args):
     if args.model == "fcot_r50" and args.weights is None and args.random_weights:
         from fcot_ros.models.fcot_model import build_model
         return build_model("fcot_r50", imagenet_backbone=False).eval()
-    from fcot_ros.assembly import load_model
+    from fcot_ros.assembly import load_model, model_spec, resolve_weights
+    args.weights = resolve_weights(model_spec(args.model), args.weights, "default")
     return load_model(args.model, args.weights)
 
 

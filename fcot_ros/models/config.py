@@ -7,7 +7,7 @@ CPU. A ``NetworkConfig`` round-trips through plain dicts (``config_to_dict``, th
 **that_dict)``): that is what our checkpoints store, so that a checkpoint rebuilds exactly the model it
 was saved from.
 """
-from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Tuple
 
 from fcot_ros.errors import ConfigurationError
@@ -147,22 +147,3 @@ def get_config(name: str, **overrides) -> NetworkConfig:
 def config_to_dict(config: NetworkConfig) -> dict:
     """Plain nested dict (str / int / float / bool / tuple) of ``config``, as checkpoints store it."""
     return asdict(config)
-
-
-def config_differences(a: NetworkConfig, b: NetworkConfig):
-    """["field: a_value != b_value", ...] for every field (dotted for nested settings) that differs."""
-    out = []
-    for f in fields(NetworkConfig):
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        if is_dataclass(x) and is_dataclass(y):
-            for g in fields(x):
-                if getattr(x, g.name) != getattr(y, g.name):
-                    out.append(f"{f.name}.{g.name}: {getattr(x, g.name)!r} != {getattr(y, g.name)!r}")
-        else:
-            if isinstance(x, list):
-                x = tuple(x)
-            if isinstance(y, list):
-                y = tuple(y)
-            if x != y:
-                out.append(f"{f.name}: {x!r} != {y!r}")
-    return out

@@ -26,13 +26,15 @@ import numpy as np
 import torch
 
 
-def _net(model, weights):
-    from fcot_ros.assembly import load_model
+def _net(model, weights, preset="default"):
+    """The network a tracker of ``preset`` runs: fcot_lite's shipped weights unless an untrained
+    preset or explicit ``weights``; fcot_r50 without weights: seeded random ones (timing only)."""
+    from fcot_ros.assembly import load_model, model_spec, resolve_weights
     from fcot_ros.models.fcot_model import build_model
     if model == "fcot_r50" and weights is None:
         torch.manual_seed(0)
         return build_model("fcot_r50", imagenet_backbone=False).eval()
-    return load_model(model, weights)
+    return load_model(model, resolve_weights(model_spec(model), weights, preset))
 
 
 def _tracker(net, model, backend, preset):
@@ -56,7 +58,7 @@ def _pct(values, q):
 
 
 def bench_model(model, backends, args):
-    net = _net(model, args.weights)
+    net = _net(model, args.weights, args.preset)
     images, box = _load_sequence(args.sequence, args.frames)
     trackers = {b: _tracker(net, model, b, args.preset) for b in backends}
     names = {b: t.backend_name for b, t in trackers.items()}

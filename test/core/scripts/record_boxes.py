@@ -1,4 +1,4 @@
-"""Print the boxes fcot_lite (torch backend, default preset) gives on the first frames of shared
+"""Print the boxes the training-free fcot_lite (torch backend; the older tree's "default" preset) gives on the first frames of shared
 sequences, as JSON, with whatever fcot_ros is first on sys.path (the tests run it on two code trees).
 
     python record_boxes.py SEQUENCES_DIR FRAMES NAME [NAME ...]
@@ -28,8 +28,14 @@ def _overrides():
     return {k: v for k, v in OLDER_BEHAVIOUR.items() if k in known}
 
 
+def _training_free_preset():
+    """The hand-initialised network's preset: "training_free" since the shipped weights, "default" before."""
+    from fcot_ros.tracker.params import PRESETS
+    return "training_free" if "training_free" in PRESETS else "default"
+
+
 def main(root, frames, names):
-    tracker = build_tracker(model="fcot_lite", backend="torch", preset="default", **_overrides())
+    tracker = build_tracker(model="fcot_lite", backend="torch", preset=_training_free_preset(), **_overrides())
     out = {}
     for name in names:
         files = sorted((Path(root) / name / "img").glob("*.jpg"))[:frames]
