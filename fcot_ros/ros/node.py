@@ -559,7 +559,19 @@ def _ignore_further_signals():
             pass
 
 
+# The GIL switch interval of the node's process (seconds; Python's default is 0.005). rclpy's executor
+# loop runs in Python and holds the GIL for most of each wait-set rebuild; every torch or ONNX Runtime
+# call of the tracking thread releases the GIL and must get it back, each time waiting up to one
+# interval while the executor holds it. A model update is hundreds of small torch calls, so at 5 ms
+# the waits added up to 0.5-1.5 s per update step on 2 cores (py-spy: the executor held the GIL 41%
+# of the time). 0.1 ms bounds each wait: 640x480 at 30 Hz, the shipped fcot_lite, 40 s runs of
+# fcot_ros.tools.ros.benchmark: 5 ms 13.9 Hz delivered, p99 563 ms, 552 ms after init; 0.5 ms 17.5 Hz,
+# 271 ms, 250 ms; 0.1 ms 22.7 Hz, 183 ms, 135 ms.
+GIL_SWITCH_INTERVAL_S = 0.0001
+
+
 def main(args=None):
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     rclpy.init(args=args)
     node = None
     executor = None

@@ -111,8 +111,11 @@ def test_cli_export_fcot_lite_and_ort_equivalence(lite, tmp_path, capsys, monkey
     assert "crops (1, 3, 288, 288)" in printed and "boxes (N, 4)" in printed
     paths = {g: tmp_path / f"fcot_lite_{g}.onnx" for g in ("features", "init")}
     meta = read_metadata(paths["init"])
-    assert meta["model"] == "fcot_lite" and meta["weights"] == "built-in"
-    assert meta["weights_sha256"] == state_dict_sha256(lite.features)
+    # fcot export defaults to the shipped weights, and says so in the graphs' metadata
+    assert meta["model"] == "fcot_lite" and meta["weights"].endswith("data/weights/fcot_lite.pt")
+    assert meta["state_dict_sha256"] == state_dict_sha256(lite.features)
+    from fcot_ros.runtime.export import file_sha256
+    assert meta["weights_sha256"] == file_sha256(meta["weights"])
     _check_equivalence(lite.features, paths, 288)
 
 
