@@ -31,12 +31,14 @@ def register(subparsers) -> None:
 
 
 def _load(args):
+    """(network, the weights file it was loaded from or None): fcot_lite without --weights takes its
+    shipped weights; fcot_r50 --random-weights a randomly initialised network."""
     if args.model == "fcot_r50" and args.weights is None and args.random_weights:
         from fcot_ros.models.fcot_model import build_model
-        return build_model("fcot_r50", imagenet_backbone=False).eval()
+        return build_model("fcot_r50", imagenet_backbone=False).eval(), None
     from fcot_ros.assembly import load_model, model_spec, resolve_weights
-    args.weights = resolve_weights(model_spec(args.model), args.weights, "default")
-    return load_model(args.model, args.weights)
+    weights = resolve_weights(model_spec(args.model), args.weights, "default")
+    return load_model(args.model, weights), weights
 
 
 def _describe(path) -> str:
@@ -52,14 +54,14 @@ def _describe(path) -> str:
 
 def run(args) -> int:
     try:
-        net = _load(args)
+        net, weights = _load(args)
     except FCOTError as exc:
         print(f"fcot export: error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
     from fcot_ros.runtime.export import export_onnx, read_metadata
     try:
-        paths = export_onnx(net.features, out, args.model, weights=args.weights)
+        paths = export_onnx(net.features, out, args.model, weights=weights)
     except Exception as exc:
         print(f"fcot export: ONNX export failed: {exc}", file=sys.stderr)
         return 1
