@@ -7,11 +7,12 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
     """Build a ready-to-use single-object tracker.
 
     model:    "fcot_lite" (EfficientNet-Lite0, embedded default), "fcot_r50" (the paper's
-              network; needs ``weights``), or a baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil"
-              (fcot_ros.assembly.MODEL_NAMES).
+              network; needs ``weights``), or a baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil" |
+              "opencv_nano" (fcot_ros.assembly.MODEL_NAMES).
     backend:  runtime of the frozen feature network: "auto" | "tensorrt" | "onnxruntime" | "torch".
     weights:  path to a checkpoint (ours, or the authors' fcot.pth); None = built-in weights. The model
-              is rebuilt with the checkpoint's settings.
+              is rebuilt with the checkpoint's settings. For opencv_nano: the folder of NanoTrack v2's
+              two ONNX files (None: ``$FCOT_NANO_DIR``).
     preset:   name of a parameter preset (see fcot_ros.tracker.params.PRESETS).
     device:   "cpu" | "cuda" | None (auto).
     overrides: individual tracker parameters that replace the preset's values (e.g.

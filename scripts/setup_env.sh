@@ -175,6 +175,11 @@ _fcot_env() {
   export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
   export ROS_DOMAIN_ID="${ROS_DOMAIN_ID:-42}"
   export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$_fcot_repo/config/fastdds_localhost.xml}"
+  # the NanoTrack v2 files of the opencv_nano baseline, when ../shared has them (a comparison only)
+  if [ -z "${FCOT_NANO_DIR:-}" ] && [ -f "$_fcot_repo/../shared/baselines/nanotrack/nanotrack_head_sim_v2.onnx" ]; then
+    FCOT_NANO_DIR="$(cd "$_fcot_repo/../shared/baselines/nanotrack" && pwd)"
+    export FCOT_NANO_DIR
+  fi
 }
 
 if (return 0 2>/dev/null); then

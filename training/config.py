@@ -119,6 +119,8 @@ class RunConfig:
     log_every: int = 10                        # steps between TensorBoard scalars
     export: bool = True                        # ONNX (and TensorRT on a GPU) of the result at the end
     max_steps: int = 0                         # stop after this many optimizer steps (0: run all epochs)
+    max_minutes: float = 0.0                   # stop after this much training wall time (0: no limit); the
+                                               # run ends as on SIGINT: checkpoint_last.pt, resumable
     progress: bool = True                      # tqdm bar on rank 0
 
 
@@ -247,6 +249,8 @@ def validate(recipe: Recipe) -> Recipe:
             raise RecipeError(f"data.sources[{i}].weight must be > 0")
     if not recipe.data.sources:
         raise RecipeError("data.sources is empty")
+    if recipe.run.max_minutes < 0:
+        raise RecipeError("run.max_minutes must be >= 0 (0: no time limit)")
     if recipe.run.batch_size < 1 or recipe.data.samples_per_epoch < 1 or recipe.optim.epochs < 1:
         raise RecipeError("run.batch_size, data.samples_per_epoch and optim.epochs must be >= 1")
     if not recipe.model.train:

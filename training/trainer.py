@@ -182,6 +182,7 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     result = TrainResult(out, None, step, epoch)
     samples_done, time_spent = 0, 0.0
     max_steps = recipe.run.max_steps or math.inf
+    deadline = time.monotonic() + 60.0 * recipe.run.max_minutes if recipe.run.max_minutes > 0 else math.inf
     checkpoint = None
     stop = step >= max_steps
     interrupted = _StopRequest()
@@ -219,7 +220,7 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
                 if bar is not None:
                     bar.set_postfix(loss=f"{row['total']:.4f}", samples_s=f"{rate:.2f}")
                     bar.update(1)
-            if step >= max_steps or interrupted.requested:
+            if step >= max_steps or interrupted.requested or _past(deadline, info):
                 stop = True
                 break
         if bar is not None:
@@ -234,6 +235,9 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     interrupted.restore()
     if interrupted.requested:
         log.info("stopped by signal after step %d; resume with --resume %s", step, out / "checkpoint_last.pt")
+    elif deadline != math.inf and epoch < recipe.optim.epochs and step < max_steps:
+        log.info("time budget of %.2f min spent after step %d; resume with --resume %s",
+                 recipe.run.max_minutes, step, out / "checkpoint_last.pt")
     if info.is_main:
         checkpoint = save_training_checkpoint(out / "checkpoint_last.pt", model, optimizer, scheduler, epoch, step,
                                               recipe, samples_per_second=samples_done / time_spent
@@ -246,6 +250,20 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     result.checkpoint, result.steps, result.epochs = checkpoint, step, epoch
     result.samples_per_second = samples_done / time_spent if time_spent else float("nan")
     return result
+
+
+def _past(deadline: float, info) -> bool:
+    """True once the wall-time budget is spent; under DDP rank 0 decides for all ranks (one broadcast
+    per step), so that every rank stops after the same step."""
+    if deadline == math.inf:
+        return False
+    late = time.monotonic() >= deadline
+    if not info.distributed:
+        return late
+    import torch.distributed as dist
+    flag = torch.tensor([1.0 if late else 0.0], device=info.device)
+    dist.broadcast(flag, src=0)
+    return bool(flag.item())
 
 
 class _StopRequest:

@@ -103,11 +103,13 @@ def run(split, roots, trackers, out, quiet=False, restarts=1):
     command = " ".join(["python -m training.validate", "--split", str(split), "--roots", *map(str, roots)]
                        + (["--restarts", str(restarts)] if restarts > 1 else [])
                        + [f"--tracker '{t}'" for t in trackers] + ["--out", str(out)])
-    report = ["# validation", "", "```", command, "```", ""] + table + ["", "Per sequence (AUC / FPS):", ""] + per_seq
+    from fcot_ros.evaluation.machine import cpu_description
+    machine = cpu_description()
+    report = ["# validation", "", f"CPU: {machine}", "", "```", command, "```", ""] + table + ["", "Per sequence (AUC / FPS):", ""] + per_seq
     report += [""] + [f"![{p.stem}]({p.name})" for p in plots if p.suffix == ".png"]
     (out / "report.md").write_text("\n".join(report) + "\n")
     from fcot_ros.evaluation.bench import rows_as_json
-    (out / "bench.json").write_text(json.dumps({"command": command, "rows": rows_as_json(rows)}, indent=1))
+    (out / "bench.json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows_as_json(rows)}, indent=1))
     return rows, sequences, table, per_seq
 
 

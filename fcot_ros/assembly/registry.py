@@ -24,7 +24,9 @@ FCOT_MODELS: Tuple[ModelSpec, ...] = (
               needs_weights=True),
 )
 BASELINE_MODELS: Tuple[ModelSpec, ...] = tuple(
-    ModelSpec(f"opencv_{k}", "opencv", f"OpenCV {k.upper()} baseline") for k in OPENCV_TRACKERS)
+    ModelSpec(f"opencv_{k}", "opencv", "OpenCV TrackerNano (NanoTrack v2) baseline; its two ONNX files: weights "
+              "= their folder, or $FCOT_NANO_DIR" if k == "nano" else f"OpenCV {k.upper()} baseline")
+    for k in OPENCV_TRACKERS)
 MODELS = {spec.name: spec for spec in FCOT_MODELS + BASELINE_MODELS}
 MODEL_NAMES: Tuple[str, ...] = tuple(MODELS)
 FCOT_MODEL_NAMES: Tuple[str, ...] = tuple(spec.name for spec in FCOT_MODELS)

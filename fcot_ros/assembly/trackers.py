@@ -15,10 +15,12 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
     spec = model_spec(model)
     backend = check_backend(backend)
     if spec.kind == "opencv":
-        if weights or overrides or model_config:
-            raise ConfigurationError(f"{model} takes no weights, model settings or tracker parameters")
-        from fcot_ros.baselines.opencv_trackers import OpenCVTracker
-        return OpenCVTracker(model[len("opencv_"):])
+        from fcot_ros.baselines.opencv_trackers import LEARNED, OpenCVTracker
+        kind = model[len("opencv_"):]
+        if overrides or model_config or (weights and kind not in LEARNED):
+            raise ConfigurationError(f"{model} takes no {'' if kind in LEARNED else 'weights, '}model settings "
+                                     "or tracker parameters")
+        return OpenCVTracker(kind, model_dir=weights)
     from fcot_ros.assembly.runtimes import build_runtime
     from fcot_ros.tracker.fcot_tracker import FCOTTracker
     from fcot_ros.tracker.params import get_params

@@ -17,12 +17,16 @@ def register(subparsers) -> None:
         "bench", help="benchmark trackers side by side on a folder of sequences",
         description="Each tracker configuration runs in its own process, one after the other.")
     p.add_argument("--sequences", required=True, help="folder of sequence folders (img/ + groundtruth.txt)")
-    p.add_argument("--trackers", default="fcot_lite,opencv_csrt,opencv_kcf", help="comma-separated models")
+    p.add_argument("--trackers", default=None,
+                   help="comma-separated models (default: fcot_lite,opencv_csrt,opencv_kcf, and opencv_nano "
+                        "when --nano-dir or $FCOT_NANO_DIR names its files)")
     p.add_argument("--backend", default="auto",
                    help="comma-separated FCOT runtimes; one row per backend (e.g. torch,onnxruntime)")
     p.add_argument("--preset", default="default", help="FCOT parameter preset")
     p.add_argument("--weights", default=None, help="FCOT checkpoint")
     p.add_argument("--names", default=None, help="comma-separated subset of sequence names")
+    p.add_argument("--nano-dir", default=None,
+                   help="folder of NanoTrack v2's ONNX files for opencv_nano (default: $FCOT_NANO_DIR)")
     p.add_argument("--out", default="results/bench", help="result files, bench.json, report.md and plots")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -32,10 +36,10 @@ def command_line(args) -> str:
     """The ``fcot bench`` command that reproduces this run (options at their defaults left out)."""
     parts = ["fcot", "bench", "--sequences", args.sequences, "--trackers", args.trackers]
     for option, default in (("backend", "auto"), ("preset", "default"), ("weights", None), ("names", None),
-                            ("out", "results/bench")):
+                            ("nano_dir", None), ("out", "results/bench")):
         value = getattr(args, option)
         if value != default:
-            parts += [f"--{option}", str(value)]
+            parts += [f"--{option.replace('_', '-')}", str(value)]
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 
@@ -51,6 +55,10 @@ def run(args) -> int:
     except (FCOTError, ValueError) as exc:
         print(f"fcot bench: error: {exc}", file=sys.stderr)
         return 2
+    if args.nano_dir:
+        os.environ["FCOT_NANO_DIR"] = args.nano_dir          # the workers inherit it
+    if args.trackers is None:
+        args.trackers = "fcot_lite,opencv_csrt,opencv_kcf" + (",opencv_nano" if os.environ.get("FCOT_NANO_DIR") else "")
     trackers = [t.strip() for t in args.trackers.split(",") if t.strip()]
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     specs = configurations(trackers, backends, args.preset, args.weights)
@@ -59,8 +67,8 @@ def run(args) -> int:
           f"{len(specs)} configurations, run one after the other", file=sys.stderr)
     rows = run_bench(specs, sequences, args.sequences, out, quiet=args.quiet)
 
-    machine = (f"{platform.node() or 'this machine'}: {platform.processor() or platform.machine()}, "
-               f"{os.cpu_count()} CPUs, Python {platform.python_version()}")
+    from fcot_ros.evaluation.machine import cpu_description
+    machine = f"{platform.node() or 'this machine'}: {cpu_description()}, Python {platform.python_version()}"
     command = command_line(args)
     table = summary_table(rows)
     per_seq = per_sequence_table(rows, sequences)

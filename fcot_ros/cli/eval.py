@@ -1,5 +1,6 @@
 """``fcot eval``: run trackers on a benchmark in its official layout (OPE), write result files other
 toolkits read, then score them and write report.md + success / precision plots (PNG and SVG)."""
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -24,6 +25,8 @@ def register(subparsers) -> None:
     p.add_argument("--weights", default=None, help="FCOT checkpoint (default: built-in weights)")
     p.add_argument("--out", default="results", help="output directory for result files and reports")
     p.add_argument("--layout", default="pytracking", choices=LAYOUTS, help="result file layout")
+    p.add_argument("--nano-dir", default=None,
+                   help="folder of NanoTrack v2's ONNX files for opencv_nano (default: $FCOT_NANO_DIR)")
     p.add_argument("--jobs", type=int, default=1, help="parallel worker processes (one sequence each)")
     p.add_argument("--sequences", default=None, help="comma-separated subset of sequence names")
     p.add_argument("--compare", default="", help="comma-separated names of other result sets already "
@@ -42,11 +45,11 @@ def command_line(args) -> str:
     """The ``fcot eval`` command that reproduces this run (options at their defaults left out)."""
     parts = ["fcot", "eval", "--dataset", args.dataset, "--root", args.root, "--trackers", args.trackers]
     for option, default in (("preset", "default"), ("backend", "auto"), ("weights", None), ("out", "results"),
-                            ("layout", "pytracking"), ("jobs", 1), ("sequences", None), ("topic", None),
+                            ("layout", "pytracking"), ("nano_dir", None), ("jobs", 1), ("sequences", None), ("topic", None),
                             ("groundtruth", None), ("polygon", "minmax")):
         value = getattr(args, option)
         if value != default:
-            parts += [f"--{option}", str(value)]
+            parts += [f"--{option.replace('_', '-')}", str(value)]
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 
@@ -67,6 +70,8 @@ def run(args) -> int:
     from fcot_ros.evaluation.runner import parse_trackers
     from fcot_ros.evaluation.scoring import score_results
 
+    if args.nano_dir:
+        os.environ["FCOT_NANO_DIR"] = args.nano_dir          # the worker processes inherit it
     try:
         # the trackers first: a misspelt name is refused at once, before any dataset is read
         specs = parse_trackers(args.trackers, backend=args.backend, preset=args.preset, weights=args.weights)

@@ -1,10 +1,10 @@
 """Markdown report of one evaluation: summary table, per-attribute and per-sequence tables, plots."""
 import datetime
-import os
 import platform
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from fcot_ros.evaluation.machine import cpu_description
 from fcot_ros.evaluation.metrics import Summary
 from fcot_ros.evaluation.scoring import TrackerScores
 
@@ -47,7 +47,7 @@ def write_report(path, scores: List[TrackerScores], dataset_label: str, command:
     path = Path(path)
     lines = [f"# Evaluation on {dataset_label}", "",
              f"Generated {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
-             f"{platform.node() or 'this machine'} ({platform.machine()}, {os.cpu_count()} CPUs, "
+             f"{platform.node() or 'this machine'} ({cpu_description()}, "
              f"Python {platform.python_version()}).", ""]
     if command:
         lines += ["Command:", "", "```", command, "```", ""]

@@ -17,7 +17,8 @@ FCOT_PREFIX = "fcot_"
 
 @dataclass(frozen=True)
 class TrackerSpec:
-    """What to build: ``build_tracker(model, backend, weights, preset)``; ``name`` names result folders."""
+    """What to build: ``build_tracker(model, backend, weights, preset)``; ``name`` names result folders.
+    For a baseline only ``weights`` counts (opencv_nano: the folder of its ONNX files)."""
 
     model: str
     backend: str = "auto"
@@ -47,7 +48,7 @@ class TrackerSpec:
         if self.is_fcot:
             return build_tracker(model=self.model, backend=self.backend, weights=self.weights, preset=self.preset,
                                  **dict(self.overrides))
-        return build_tracker(model=self.model)
+        return build_tracker(model=self.model, weights=self.weights)     # opencv_nano: its ONNX folder
 
 
 def parse_trackers(text: str, backend: str = "auto", preset: str = "default", weights=None) -> List[TrackerSpec]:
@@ -67,7 +68,8 @@ def parse_trackers(text: str, backend: str = "auto", preset: str = "default", we
         backend = check_backend(backend)
         if preset not in PRESETS:
             raise ConfigurationError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return [TrackerSpec(model=n, backend=backend, preset=preset, weights=weights) for n in names]
+    return [TrackerSpec(model=n, backend=backend, preset=preset, weights=weights) if n.startswith(FCOT_PREFIX)
+            else TrackerSpec(model=n) for n in names]
 
 
 @dataclass

@@ -28,7 +28,8 @@ SPECS = {
     "model": Spec("fcot_lite", "Tracker model: " + "; ".join(f"{m.name} ({m.description})" for m in MODELS.values()),
                   MODEL_NAMES),
     "backend": Spec("auto", "Runtime of the feature network.", BACKENDS),
-    "weights": Spec("", "Checkpoint file (ours or the authors' fcot.pth); empty = built-in weights."),
+    "weights": Spec("", "Checkpoint file (ours or the authors' fcot.pth); empty = built-in weights. For "
+                    "opencv_nano: the folder of NanoTrack v2's two ONNX files (empty: $FCOT_NANO_DIR)."),
     "preset": Spec("default", "Tracker parameter preset (fcot_ros.tracker.params.PRESETS).", tuple(PRESETS)),
     "device": Spec("", "cpu | cuda; empty = automatic."),
     "image_transport": Spec("raw", "raw: subscribe <image> (sensor_msgs/Image); compressed: subscribe "

@@ -204,7 +204,8 @@ class FCOTTracker:
         p = self.params
         self.frame_num += 1
         t0 = time.perf_counter()
-        centre, scale, s = self.search_centre, self.scale, self.crop_size
+        zoom = self.search_zoom()
+        centre, scale, s = self.search_centre, self.scale * zoom, self.crop_size
         crop = extract_crop(image, centre, scale, s)
         t1 = time.perf_counter()
         cls18, cls72, reg = self.runtime.extract(crop[None])
@@ -215,11 +216,14 @@ class FCOTTracker:
         half = (s - 1) / 2.0
         prev_cell = (((self.pos[1] - centre[1]) / scale + half) / 4.0, ((self.pos[0] - centre[0]) / scale + half) / 4.0)
         size_cells = (self.size[1] / scale / 4.0, self.size[0] / scale / 4.0)
-        loc = localize(fused_np, prev_cell, size_cells, p, self._window)
+        loc = localize(fused_np, prev_cell, size_cells, p, self._window if zoom == 1.0 else None)
         row, col = refine_peak(fused_np, loc.peak) if p.subcell_peak else loc.peak
         peak_img = crop_to_image((4.0 * col, 4.0 * row, 0, 0), centre, scale, s)[:2]
 
         flag = loc.flag
+        if zoom > 1.0 and flag is not PeakFlag.NOT_FOUND:
+            # re-detection in a widened crop: only a confident peak, and never a model update
+            flag = PeakFlag.UNCERTAIN if loc.score >= p.redetect_threshold else PeakFlag.NOT_FOUND
         if flag is not PeakFlag.NOT_FOUND:
             box = self._decode_box(regmap, row, col, centre, scale)
             flag = self._select_by_iou(flag, box)
@@ -240,6 +244,15 @@ class FCOTTracker:
             self._update(cls18, cls72, reg, box_crop, loc.score, flag is PeakFlag.HARD_NEGATIVE)
         t4 = time.perf_counter()
         return self._result(loc.score, UNCERTAIN if flag is PeakFlag.UNCERTAIN else TRACKING, (t0, t1, t2, t3, t4))
+
+    def search_zoom(self) -> float:
+        """How many times the normal search area this frame's crop covers: 1.0, or while the target
+        has been lost for ``redetect_after`` frames or more, growing by ``redetect_growth`` per
+        further lost frame up to ``redetect_max_zoom`` (params.py, re-detection)."""
+        p = self.params
+        if p.redetect_after <= 0 or self.lost_count < p.redetect_after:
+            return 1.0
+        return float(min(p.redetect_growth ** (self.lost_count - p.redetect_after + 1), p.redetect_max_zoom))
 
     def _resize(self, size):
         """The image size changed to ``size`` = (w, h): per params.image_size_change, scale the

@@ -81,4 +81,4 @@ class SampleMemory:
     def sample_weights(self):
         """(N, 1) float weights summing to 1."""
         w = self.weights[:self.num_stored]
-        return (w / w.sum()).to(self.boxes.dtype).unsqueeze(1)
+        return (w / w.sum()).to(device=self.boxes.device, dtype=self.boxes.dtype).unsqueeze(1)
