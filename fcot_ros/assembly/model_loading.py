@@ -10,7 +10,7 @@ import torch
 
 from fcot_ros.assembly.registry import model_spec
 from fcot_ros.errors import BackendError, CheckpointError, ConfigurationError
-from fcot_ros.models.config import ConfigError, config_to_dict, get_config
+from fcot_ros.models.config import SETTINGS_FREE_OF_WEIGHTS, ConfigError, config_to_dict, get_config
 from fcot_ros.models.fcot_model import FCOTModel
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,9 @@ def load_model(model: str, weights=None, **config) -> FCOTModel:
         if conflicts:
             raise CheckpointError(f"{weights} was saved with other settings than requested: " + "; ".join(conflicts))
     # a file without the backbone (a frozen ImageNet one) takes it from the installed weights
+    free = {k: config[k] for k in SETTINGS_FREE_OF_WEIGHTS if k in config}
+    if free:                                   # e.g. another crop size: the weights fit any
+        saved_config = _config(model, {**saved, **free}, "requested settings")
     imagenet = "backbone." in described["omitted_prefixes"]
     if imagenet and saved_config.backbone != "efficientnet_lite0":
         raise CheckpointError(f"{weights} leaves out the {saved_config.backbone} backbone, for which no weights "

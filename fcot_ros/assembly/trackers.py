@@ -27,7 +27,10 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
     params = get_params(preset, **overrides)
     weights = resolve_weights(spec, weights, preset)
     device = resolve_device(device)
-    net = load_model(model, weights, **(model_config or {})).to(device)
+    model_config = dict(model_config or {})
+    if params.crop_size:                       # the tracker's crop size: the network runs at it
+        model_config["crop_size"] = params.crop_size
+    net = load_model(model, weights, **model_config).to(device)
     runtime = build_runtime(backend, net, device, weights=weights, options=runtime_options)
     log.info("model %s, backend %s, device %s, preset %s", model, runtime.name, device, preset)
     return FCOTTracker(net, runtime, params, model_name=model)

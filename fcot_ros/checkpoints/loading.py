@@ -104,10 +104,14 @@ def describe_checkpoint(path) -> dict:
 
 def config_conflicts(saved: dict, actual: dict, prefix="", other="model"):
     """["field: checkpoint X, <other> Y", ...] for every setting of ``saved`` (nested, possibly partial)
-    that ``actual`` (a model's whole config dict) holds with another value or lacks."""
+    that ``actual`` (a model's whole config dict) holds with another value or lacks; the settings no
+    checkpoint fixes (models.config.SETTINGS_FREE_OF_WEIGHTS: the crop size) never conflict."""
+    from fcot_ros.models.config import SETTINGS_FREE_OF_WEIGHTS
     out = []
     for key, value in saved.items():
         name = f"{prefix}{key}"
+        if not prefix and key in SETTINGS_FREE_OF_WEIGHTS:
+            continue
         if key not in actual:
             out.append(f"{name}: checkpoint {value!r}, the {other} has no such setting")
         elif isinstance(value, dict) and isinstance(actual[key], dict):

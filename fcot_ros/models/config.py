@@ -41,6 +41,11 @@ class RegressionSettings:
     label_radius: int = 0                # the loss covers the (2R+1)^2 cells around the centre
 
 
+# Settings a checkpoint does not fix: the network is fully convolutional, so its weights compute the
+# same maps per pixel at any search-crop size (the tracker's ``crop_size`` parameter picks one).
+SETTINGS_FREE_OF_WEIGHTS = ("crop_size",)
+
+
 @dataclass(frozen=True)
 class NetworkConfig:
     name: str

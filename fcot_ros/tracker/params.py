@@ -22,6 +22,9 @@ IMAGE_SIZE_CHANGES = ("lost", "rescale")
 class TrackerParams:
     # search region
     search_area_scale: float = 4.5          # crop side = sqrt(w*h) * this, image pixels
+    crop_size: int = 0                      # ours: pixels of the square crop the network sees (a multiple
+                                            # of 16); 0 = the network's own (288). With search_area_scale
+                                            # it sets the target's size in the crop: 288 / 4.5 = 64 px
     # first-frame augmentation
     augmentation_expansion_factor: float = 2.0
     random_shift_factor: float = 1.0 / 3.0
@@ -117,6 +120,9 @@ class TrackerParams:
                                      f"not {self.image_size_change!r}")
         if self.max_update_iter_per_frame < 0:
             raise ConfigurationError(f"max_update_iter_per_frame must be >= 0, not {self.max_update_iter_per_frame}")
+        if self.crop_size and (self.crop_size % 16 or self.crop_size < 64):
+            raise ConfigurationError(f"crop_size must be 0 (the network's) or a multiple of 16 >= 64, "
+                                     f"not {self.crop_size}")
         if self.redetect_after < 0 or self.redetect_growth < 1.0 or self.redetect_max_zoom < 1.0:
             raise ConfigurationError("redetect_after must be >= 0, redetect_growth and redetect_max_zoom >= 1 "
                                      f"(got {self.redetect_after}, {self.redetect_growth}, {self.redetect_max_zoom})")
