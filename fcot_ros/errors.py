@@ -31,3 +31,8 @@ class CheckpointError(FCOTError, RuntimeError):
 
 class BackendError(FCOTError, RuntimeError):
     """A runtime (PyTorch, ONNX Runtime, TensorRT) could not be created or run."""
+
+
+class DatasetError(FCOTError, ValueError):
+    """A dataset root does not have the expected layout, or one of its files is malformed
+    (raised by ``fcot_ros.datasets``; the message names the file or folder at fault)."""

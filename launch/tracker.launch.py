@@ -23,10 +23,11 @@ Arguments (`ros2 launch` refuses empty values such as `name:=''`, so every "leav
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironmentVariable
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
+
+from launch import LaunchDescription
 
 KEEP_PROFILE = ("", "env", "none")          # fastdds_profile values that leave the environment's
 KEEP_MODEL = ("", "file")                   # model values that keep the parameter file's

@@ -2,6 +2,9 @@
 # The project's test command (README, .ci/run): set up the environment (idempotent), then run the whole
 # suite (test/core, test/evaluation, test/ros, ...) against the colcon-installed package.
 #   bash scripts/test.sh [extra pytest args]      # e.g. test/training -k shipped: only those
+#   bash scripts/test.sh --fast [...]             # the fast tier: everything not marked `slow`
+#   bash scripts/test.sh --slow [...]             # the slow tier: ROS launches, training runs,
+#                                                 # whole-sequence runs, ONNX exports (pyproject.toml)
 # Exits with pytest's status.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,8 +25,17 @@ status=0
 # tree's fcot_ros (without the generated fcot_ros.msg/srv) would shadow the installed one.
 # a path among the arguments (bash scripts/test.sh test/ros -k cli) narrows the run; else the whole suite
 targets=(test/)
+tier=()
+args=()
 for arg in "$@"; do
+  case "$arg" in
+    --fast) tier=(-m "not slow") ;;
+    --slow) tier=(-m slow) ;;
+    *) args+=("$arg") ;;
+  esac
+done
+for arg in "${args[@]}"; do
   if [[ "$arg" != -* && -e "${arg%%::*}" ]]; then targets=(); break; fi
 done
-pytest "${targets[@]}" -p no:cacheprovider -q -rs "$@" || status=$?
+pytest "${targets[@]}" -p no:cacheprovider -q -rs "${tier[@]}" "${args[@]}" || status=$?
 exit "$status"

@@ -11,6 +11,7 @@ from fcot_ros.errors import FCOTError
 
 
 def main(argv=None) -> int:
+    """Command line of ``python -m training``: train a recipe (or resume a run); 0 on success, 2 on an error."""
     parser = argparse.ArgumentParser(prog="python -m training", description="FCOT offline training")
     parser.add_argument("--config", required=True, help="recipe YAML (training/configs/)")
     parser.add_argument("--resume", default=None, help="checkpoint of a run to continue exactly")

@@ -11,6 +11,8 @@ from training.losses import gaussian_labels, lb_hinge, regression_loss, weighted
 
 
 class FCOTActor(nn.Module):
+    """An FCOTModel together with the recipe's model and loss settings: batch in, (loss, stats) out."""
+
     def __init__(self, model, model_cfg: ModelConfig, loss_cfg: LossConfig):
         super().__init__()
         self.model = model
@@ -18,6 +20,7 @@ class FCOTActor(nn.Module):
         self.loss_cfg = loss_cfg
 
     def forward(self, batch):
+        """(loss, stats) of one batch (train/test images (N, S, 3, H, W), boxes (N, S, 4) crop pixels)."""
         m, mc = self.model, self.model_cfg
         out = m(batch["train_images"], batch["train_boxes"], batch["test_images"], num_iter=mc.num_iter,
                 reg_num_iter=mc.reg_num_iter, branches=mc.branches, reg_solver=mc.reg_solver)

@@ -24,6 +24,7 @@ def compare_rows(rows, reference: str, resamples: int = 10000):
 
 
 def main(argv=None) -> int:
+    """Command line: paired AUC comparisons of a bench.json as a Markdown table; 0, or 2 on an unknown reference."""
     parser = argparse.ArgumentParser(prog="python -m training.compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("bench_json")
     parser.add_argument("--reference", required=True, help="label of the configuration compared with the others")

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import yaml
 
 from fcot_ros.errors import ConfigurationError
+from fcot_ros.target_model.solvers import REG_SOLVERS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,9 @@ class RecipeError(ConfigurationError):
 
 @dataclass(frozen=True)
 class SourceConfig:
-    kind: str                                  # a key of training.data.sources.SOURCES
+    """One training data source: reader kind, root, sampling weight, reader options and the split it takes."""
+
+    kind: str                                  # a key of training.data.sources.SOURCES (recipe kinds)
     root: str
     weight: float = 1.0                        # sampling weight of this source
     options: Dict[str, Any] = field(default_factory=dict)   # reader options (load_source)
@@ -35,12 +38,16 @@ class SourceConfig:
 
 @dataclass(frozen=True)
 class JitterConfig:
+    """Box jitter before cropping: max centre shift (in sqrt(w h) of the box) and std of the log size change."""
+
     center: float                              # max centre shift, in units of sqrt(w h) of the jittered box
     scale: float                               # std of log size change
 
 
 @dataclass(frozen=True)
 class DataConfig:
+    """The ``data`` section of a recipe: sources, validation split, frame sampling, crop and augmentation settings."""
+
     sources: Tuple[SourceConfig, ...]
     split_file: Optional[str] = None           # validation videos, one per line (training/splits/)
     samples_per_epoch: int = 26000             # sequences (each 3 train + 3 test frames) per epoch
@@ -60,6 +67,8 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class BranchLossConfig:
+    """Loss weights of one branch (cls18, cls72, reg): last iterate, initial filter, intermediate iterates."""
+
     final: float = 0.0                         # weight of the last iterate
     init: float = 0.0                          # weight of the initial filter's output
     iter: float = 0.0                          # total weight of the intermediate iterates
@@ -67,6 +76,8 @@ class BranchLossConfig:
 
 @dataclass(frozen=True)
 class LossConfig:
+    """The ``loss`` section: branch weights, hinge threshold, label sigmas (feature cells), regression radius."""
+
     cls18: BranchLossConfig = BranchLossConfig()
     cls72: BranchLossConfig = BranchLossConfig()
     reg: BranchLossConfig = BranchLossConfig()
@@ -78,12 +89,16 @@ class LossConfig:
 
 @dataclass(frozen=True)
 class ParamGroupConfig:
+    """One optimizer parameter group: the module prefixes it holds and their learning rate."""
+
     modules: Tuple[str, ...]                   # module prefixes, e.g. ["cls18.head", "cls18.initializer"]
     lr: float
 
 
 @dataclass(frozen=True)
 class OptimConfig:
+    """The ``optim`` section: Adam parameter groups, epochs, MultiStepLR milestones and gamma, decay, clipping."""
+
     param_groups: Tuple[ParamGroupConfig, ...]
     epochs: int = 1
     milestones: Tuple[int, ...] = ()           # MultiStepLR, stepped per epoch
@@ -95,6 +110,8 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """The ``model`` section: registry name, config overrides, start weights, trained modules, optimizer steps."""
+
     name: str                                  # a model of fcot_ros.assembly.registry
     settings: Dict[str, Any] = field(default_factory=dict)   # NetworkConfig overrides (models.config)
     init_weights: Optional[str] = None         # start from this checkpoint (ours or the authors')
@@ -109,6 +126,8 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
+    """The ``run`` section: output folder, seed, batch size, device, precision, checkpointing, logging and limits."""
+
     out_dir: str = "runs/unnamed"
     seed: int = 0
     batch_size: int = 8                        # sequences per optimizer step and process
@@ -126,6 +145,8 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class Recipe:
+    """A whole training recipe (model, data, loss, optimizer, run settings), as read from a YAML file."""
+
     model: ModelConfig
     data: DataConfig
     loss: LossConfig
@@ -238,8 +259,8 @@ def validate(recipe: Recipe) -> Recipe:
     from training.data.sources import SOURCES
     if recipe.model.name not in FCOT_MODEL_NAMES:
         raise RecipeError(f"model.name {recipe.model.name!r} is not an FCOT model ({', '.join(FCOT_MODEL_NAMES)})")
-    if recipe.model.reg_solver not in ("steepest_descent", "exact"):
-        raise RecipeError(f"model.reg_solver must be steepest_descent or exact, not {recipe.model.reg_solver!r}")
+    if recipe.model.reg_solver not in REG_SOLVERS:
+        raise RecipeError(f"model.reg_solver must be one of {', '.join(REG_SOLVERS)}, not {recipe.model.reg_solver!r}")
     for i, source in enumerate(recipe.data.sources):
         if source.kind not in SOURCES:
             raise RecipeError(f"data.sources[{i}].kind {source.kind!r} is not one of {', '.join(SOURCES)}")
@@ -273,6 +294,7 @@ def recipe_to_dict(recipe: Recipe) -> dict:
 
 
 def write_recipe(recipe: Recipe, path) -> None:
+    """Write ``recipe`` as YAML to ``path`` (the resolved config.yaml of a run; keys in field order)."""
     Path(path).write_text(yaml.safe_dump(recipe_to_dict(recipe), sort_keys=False))
 
 

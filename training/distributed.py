@@ -16,6 +16,8 @@ import torch.distributed as dist
 
 @dataclass(frozen=True)
 class DistInfo:
+    """This process's place in the run: rank, world size, local rank and the device it trains on."""
+
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
@@ -23,10 +25,12 @@ class DistInfo:
 
     @property
     def is_main(self) -> bool:
+        """True on rank 0 (the rank that logs, writes checkpoints and exports)."""
         return self.rank == 0
 
     @property
     def distributed(self) -> bool:
+        """True when the run has more than one process."""
         return self.world_size > 1
 
 
@@ -47,6 +51,7 @@ def setup(device: str = "auto") -> DistInfo:
 
 
 def teardown():
+    """Leave the process group, if one was joined (no-op for a single process)."""
     if dist.is_initialized():
         dist.destroy_process_group()
 

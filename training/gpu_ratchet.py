@@ -42,6 +42,7 @@ RECIPE = "training/configs/fcot_lite_gpu_ratchet.yaml"
 
 
 def environment() -> dict:
+    """Versions and hardware of this machine: Python, torch, CPUs, GPU, CUDA and nvidia-smi's line (None without it)."""
     info = {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
             "cuda_available": torch.cuda.is_available(), "host": platform.node()}
     if torch.cuda.is_available():
@@ -234,6 +235,7 @@ def _part(results: dict, name: str, fn):
 
 
 def main(argv=None) -> int:
+    """Command line: run the ratchet's parts in order, write results.json; 0, 1 when a part failed, 2 without a pack."""
     parser = argparse.ArgumentParser(prog="python -m training.gpu_ratchet", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=os.environ.get("OUT") or "runs/gpu_ratchet_out")
     parser.add_argument("--work", default=None, help="run folder of the training (default: a temp folder)")

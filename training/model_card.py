@@ -1,10 +1,10 @@
-"""The machine-readable model card of shipped weights: what they are (file, hash, recipe, epoch), what
+r"""The machine-readable model card of shipped weights: what they are (file, hash, recipe, epoch), what
 they were trained on (sources, with the licence recorded for every sequence), and how they score on
 the validation split (every tracker of one validation run, and the shipped tracker per sequence),
 taken from the ``bench.json`` of ``python -m training.validate``.
 
-    python -m training.model_card --weights fcot_ros/data/weights/fcot_lite.pt \\
-        --bench results/val_final/bench.json --shipped trained --split training/splits/fcot_lite_val.txt \\
+    python -m training.model_card --weights fcot_ros/data/weights/fcot_lite.pt \
+        --bench results/val_final/bench.json --shipped trained --split training/splits/fcot_lite_val.txt \
         --roots ../shared/data/sequences ../shared/data/train --out fcot_ros/data/weights/fcot_lite.json
 
 The test suite replays one short validation sequence with the shipped weights and checks its AUC
@@ -12,12 +12,12 @@ against ``validation.per_sequence_auc`` of this file.
 """
 import argparse
 import csv
-import hashlib
 import json
 import sys
 from pathlib import Path
 
 from fcot_ros.errors import FCOTError
+from fcot_ros.runtime.digests import file_sha256
 from training.config import resolve_path
 from training.data.splits import read_split
 
@@ -48,7 +48,7 @@ def sequence_provenance(roots) -> dict:
 
 def data_summary(provenance: dict, validation_videos) -> list:
     """Per dataset: sequences for training and for validation and the licences recorded for them."""
-    from training.data.sources.folder import video_of
+    from fcot_ros.datasets.folder import video_of
     table = {}
     for name, p in provenance.items():
         entry = table.setdefault(p["dataset"], {"dataset": p["dataset"], "train_sequences": 0,
@@ -59,6 +59,7 @@ def data_summary(provenance: dict, validation_videos) -> list:
 
 
 def tracker_rows(bench: dict) -> list:
+    """One row per tracker of a validation bench.json: label, model, preset, backend, scores, FPS, counts."""
     rows = []
     for r in bench["rows"]:
         s = r.get("summary") or {}
@@ -70,6 +71,7 @@ def tracker_rows(bench: dict) -> list:
 
 
 def build_card(weights, bench_file, shipped: str, split_file, roots) -> dict:
+    """The model card dict of ``weights``: file and hash, training metadata, data provenance and validation scores."""
     from fcot_ros.checkpoints.native import load_checkpoint
     weights, bench_file = Path(weights), Path(bench_file)
     _, meta = load_checkpoint(weights)
@@ -85,7 +87,7 @@ def build_card(weights, bench_file, shipped: str, split_file, roots) -> dict:
     return {
         "model": meta["model"],
         "weights": {"file": weights.name, "bytes": weights.stat().st_size,
-                    "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+                    "sha256": file_sha256(weights),
                     "source_checkpoint": meta.get("source_checkpoint"), "note": meta.get("note", ""),
                     "omitted_prefixes": list(meta.get("omitted_prefixes") or [])},
         "training": {**training, "recipe": recipe},
@@ -103,6 +105,7 @@ def build_card(weights, bench_file, shipped: str, split_file, roots) -> dict:
 
 
 def main(argv=None) -> int:
+    """Command line: write the model card JSON to --out; 0 on success, 2 on an error (printed to stderr)."""
     parser = argparse.ArgumentParser(prog="python -m training.model_card", description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", required=True)
     parser.add_argument("--bench", required=True, help="bench.json of a python -m training.validate run")

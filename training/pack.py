@@ -1,11 +1,11 @@
-"""A compact training pack: the training part of sequence folders, downscaled and re-encoded to fit a
+r"""A compact training pack: the training part of sequence folders, downscaled and re-encoded to fit a
 byte budget (default 48 MiB), plus the start weights with their backbone, so that a GPU machine
 that has none of ../shared and no efficientnet-lite0 package can train (training/gpu_ratchet.py).
 
-    python -m training.pack --out packs/fcot_lite --roots ../shared/data/sequences ../shared/data/train \\
+    python -m training.pack --out packs/fcot_lite --roots ../shared/data/sequences ../shared/data/train \
         --split training/splits/fcot_lite_val.txt [--budget-mib 48] [--frame-step 3] [--target-px 64]
 
-What it writes (a ``folder`` training source, training.data.sources.folder):
+What it writes (a ``folder`` training source, fcot_ros.datasets.folder):
 
     out/index.tsv                 name, video, dataset, licence, scale, frame_step of every sequence
     out/<name>/img/000001.jpg     every ``frame_step``-th frame of the sequence, scaled by ``scale``
@@ -148,6 +148,7 @@ def build_pack(out, roots: List[str], split_file=None, budget_mib: float = 48.0,
 
 
 def main(argv=None) -> int:
+    """Command line: build the training pack and print its size; 0 on success, 2 on an error."""
     parser = argparse.ArgumentParser(prog="python -m training.pack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="packs/fcot_lite")
     parser.add_argument("--roots", nargs="+", default=["../shared/data/sequences", "../shared/data/train"])

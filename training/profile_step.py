@@ -1,9 +1,9 @@
-"""Where a training step spends its time, and what the CPU levers buy: the recipe's step split into
+r"""Where a training step spends its time, and what the CPU levers buy: the recipe's step split into
 data, backbone, heads + filter fits + losses (forward) and backward + optimizer, median over steps,
 for variants of the recipe run side by side in this process (interleaved step by step, so that other
 load hits every variant alike).
 
-    python -m training.profile_step --config training/configs/fcot_lite_cpu.yaml --steps 6 \\
+    python -m training.profile_step --config training/configs/fcot_lite_cpu.yaml --steps 6 \
         --variants recipe,backbone_grad,deformable,channels_last
 
 Variants: recipe (as configured), backbone_grad (the backbone trained too: no no_grad shortcut),
@@ -66,6 +66,7 @@ def _timed_step(recipe, model, optimizer, actor, dataset, index, batch_size):
 
 
 def main(argv=None) -> int:
+    """Command line: time the step stages of each variant and print a Markdown table; returns 0."""
     parser = argparse.ArgumentParser(prog="python -m training.profile_step", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--steps", type=int, default=6)

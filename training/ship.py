@@ -1,8 +1,8 @@
-"""Make the package's weights file from a training checkpoint: the model only (no optimizer or RNG
+r"""Make the package's weights file from a training checkpoint: the model only (no optimizer or RNG
 state), without the frozen backbone (its ImageNet weights install with the package), with the
 run's provenance in meta.
 
-    python -m training.ship --checkpoint runs/fcot_lite_cpu_v1/checkpoint_ep0008.pt \\
+    python -m training.ship --checkpoint runs/fcot_lite_cpu_v1/checkpoint_ep0008.pt \
         --out fcot_ros/data/weights/fcot_lite.pt
 """
 import argparse
@@ -14,6 +14,8 @@ from fcot_ros.errors import FCOTError
 
 
 def ship(checkpoint, out, note=""):
+    """Write the weights file ``out`` from ``checkpoint`` (model only, no frozen backbone, provenance in meta).
+    Returns its path."""
     from fcot_ros.assembly import load_model
     from fcot_ros.checkpoints.native import load_checkpoint
     _, meta = load_checkpoint(checkpoint)
@@ -28,6 +30,7 @@ def ship(checkpoint, out, note=""):
 
 
 def main(argv=None) -> int:
+    """Command line: ship a checkpoint and print the file's size; 0 on success, 2 on an error."""
     parser = argparse.ArgumentParser(prog="python -m training.ship", description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--out", required=True)

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional
 import torch
 from torch import nn
 
+from fcot_ros.errors import CheckpointError
 from training.actor import FCOTActor
 from training.checkpoint import load_training_checkpoint, save_training_checkpoint, set_rng_state
 from training.config import Recipe, RecipeError, resolve_path, write_recipe
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainResult:
+    """Outcome of a training run: folder, last checkpoint, steps, epochs, logged history, speed, exports."""
+
     out_dir: Path
     checkpoint: Optional[Path]
     steps: int
@@ -49,6 +52,9 @@ def build_training_model(recipe: Recipe, init_state=None):
     else:
         model = FCOTModel(get_config(mc.name, **mc.settings), imagenet_backbone=init_state is None)
     if init_state is not None:
+        from fcot_ros.checkpoints.validation import check_against_shapes
+        check_against_shapes(init_state, {k: tuple(v.shape) for k, v in model.state_dict().items()},
+                             "the checkpoint to resume")
         model.load_state_dict(init_state, strict=True)
     elif mc.init_dimp:
         from fcot_ros.checkpoints.dimp_import import import_dimp_checkpoint
@@ -152,7 +158,11 @@ def _train(recipe: Recipe, info, resume, out_dir) -> TrainResult:
     optimizer, scheduler = build_optimizer(model, recipe)
     epoch, step = 0, 0
     if state:
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except ValueError as exc:                # a recipe with other parameter groups than the run's
+            raise CheckpointError(f"{resume}: its optimizer state does not fit the recipe's parameter groups "
+                                  f"({exc}); resume with the run's recipe (its config.yaml)") from exc
         scheduler.load_state_dict(state["scheduler"])
         epoch, step = state["epoch"], state["step"]
         set_rng_state(state["rng"])

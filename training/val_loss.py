@@ -1,8 +1,8 @@
-"""The training loss of models on samples of the validation videos (the recipe's sources with
+r"""The training loss of models on samples of the validation videos (the recipe's sources with
 split "val"): a smooth measure of how well the offline-trained parts generalise to unseen videos,
 beside the tracking benchmark (python -m training.validate), whose per-sequence results jump.
 
-    python -m training.val_loss --config training/configs/fcot_lite_cpu.yaml --samples 64 \\
+    python -m training.val_loss --config training/configs/fcot_lite_cpu.yaml --samples 64 \
         --weights none runs/x/checkpoint_ep0001.pt ...        # "none": the recipe's initial model
 """
 import argparse
@@ -23,7 +23,8 @@ def validation_losses(recipe, weights, samples: int, seed: int = 1234, batch: in
                                                           for s in recipe.data.sources))
     from fcot_ros.assembly import load_model
     torch.manual_seed(recipe.run.seed)
-    model = build_training_model(recipe) if weights in (None, "none") else load_model(recipe.model.name, resolve_path(weights))
+    model = (build_training_model(recipe) if weights in (None, "none")
+             else load_model(recipe.model.name, resolve_path(weights)))
     model.eval()
     dataset = SampleDataset(load_sources(data), dataclasses.replace(data, samples_per_epoch=samples),
                             model.config.crop_size, seed)
@@ -38,6 +39,7 @@ def validation_losses(recipe, weights, samples: int, seed: int = 1234, batch: in
 
 
 def main(argv=None) -> int:
+    """Command line: print a Markdown table of validation losses per weights file; returns 0."""
     parser = argparse.ArgumentParser(prog="python -m training.val_loss", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", required=True)
     parser.add_argument("--samples", type=int, default=64)

@@ -1,11 +1,11 @@
-"""Validation by whole sequences: OPE of tracker configurations side by side (``fcot bench``'s
+r"""Validation by whole sequences: OPE of tracker configurations side by side (``fcot bench``'s
 machinery: one process per configuration, one after the other) on the validation videos of a split
 file, taken from several sequence roots.
 
-    python -m training.validate --split training/splits/fcot_lite_val.txt \\
-        --roots ../shared/data/sequences ../shared/data/train \\
-        --tracker '{"name": "trained", "model": "fcot_lite", "weights": "runs/x/checkpoint_last.pt"}' \\
-        --tracker '{"name": "training_free", "model": "fcot_lite", "preset": "training_free"}' \\
+    python -m training.validate --split training/splits/fcot_lite_val.txt \
+        --roots ../shared/data/sequences ../shared/data/train \
+        --tracker '{"name": "trained", "model": "fcot_lite", "weights": "runs/x/checkpoint_last.pt"}' \
+        --tracker '{"name": "training_free", "model": "fcot_lite", "preset": "training_free"}' \
         --tracker '{"model": "opencv_csrt"}' --out results/val
 
 A --tracker is a JSON object: model (required), name, preset, weights, backend, set (tracker
@@ -19,9 +19,8 @@ from pathlib import Path
 
 from fcot_ros.errors import FCOTError
 from training.config import resolve_path
-from training.data.splits import read_split
 from training.data.sources import load_source
-
+from training.data.splits import read_split
 
 INIT_JITTER = 0.05   # restarts: init box centre moved by up to this x its size, size scaled by up to e^this
 
@@ -74,6 +73,7 @@ def validation_folder(split_file, roots, out_dir, restarts: int = 1) -> Path:
 
 
 def tracker_spec(text: str):
+    """The TrackerSpec of one --tracker JSON object (weights resolved against the repository root)."""
     from fcot_ros.evaluation.runner import TrackerSpec
     try:
         d = json.loads(text)
@@ -90,30 +90,34 @@ def tracker_spec(text: str):
 
 def run(split, roots, trackers, out, quiet=False, restarts=1):
     """(rows, sequences) of a validation run; the report goes to ``out``."""
-    from fcot_ros.evaluation.bench import run_bench, summaries, summary_table, per_sequence_table
-    from fcot_ros.evaluation.datasets import load_dataset
+    from fcot_ros.evaluation.loading import load_dataset
     from fcot_ros.evaluation.plots import plot_curves
+    from fcot_ros.evaluation.side_by_side import per_sequence_table, run_bench, summaries, summary_table
     out = Path(out)
     folder = validation_folder(split, roots, out, restarts)
     sequences = load_dataset("folder", folder)
     specs = [tracker_spec(t) for t in trackers]
     rows = run_bench(specs, sequences, folder, out, quiet=quiet)
     table, per_seq = summary_table(rows), per_sequence_table(rows, sequences)
-    plots = plot_curves(summaries(rows), out, title=f"validation, {len(sequences)} sequences") if summaries(rows) else []
+    plots = (plot_curves(summaries(rows), out, title=f"validation, {len(sequences)} sequences")
+             if summaries(rows) else [])
     command = " ".join(["python -m training.validate", "--split", str(split), "--roots", *map(str, roots)]
                        + (["--restarts", str(restarts)] if restarts > 1 else [])
                        + [f"--tracker '{t}'" for t in trackers] + ["--out", str(out)])
     from fcot_ros.evaluation.machine import cpu_description
     machine = cpu_description()
-    report = ["# validation", "", f"CPU: {machine}", "", "```", command, "```", ""] + table + ["", "Per sequence (AUC / FPS):", ""] + per_seq
+    report = (["# validation", "", f"CPU: {machine}", "", "```", command, "```", ""] + table
+              + ["", "Per sequence (AUC / FPS):", ""] + per_seq)
     report += [""] + [f"![{p.stem}]({p.name})" for p in plots if p.suffix == ".png"]
     (out / "report.md").write_text("\n".join(report) + "\n")
-    from fcot_ros.evaluation.bench import rows_as_json
-    (out / "bench.json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows_as_json(rows)}, indent=1))
+    from fcot_ros.evaluation.side_by_side import rows_as_json
+    (out / "bench.json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows_as_json(rows)},
+                                               indent=1))
     return rows, sequences, table, per_seq
 
 
 def main(argv=None) -> int:
+    """Command line: validate the trackers and print the tables; 0, 1 when a configuration failed, 2 on an error."""
     parser = argparse.ArgumentParser(prog="python -m training.validate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", required=True, help="split file listing the validation videos")
     parser.add_argument("--roots", nargs="+", required=True, help="sequence folder roots")

@@ -4,8 +4,15 @@ runtime options read from the environment. api.py, the CLI, the evaluation tools
 parameters use it; the tracker and the runtimes below it do no file I/O or choosing of their own.
 """
 from fcot_ros.assembly.model_loading import load_model, resolve_device
-from fcot_ros.assembly.registry import (BACKENDS, FCOT_MODEL_NAMES, MODEL_NAMES, MODELS, check_backend,
-                                        model_spec, resolve_weights)
+from fcot_ros.assembly.registry import (
+                                        BACKENDS,
+                                        FCOT_MODEL_NAMES,
+                                        MODEL_NAMES,
+                                        MODELS,
+                                        check_backend,
+                                        model_spec,
+                                        resolve_weights,
+)
 from fcot_ros.assembly.runtime_options import RuntimeOptions
 from fcot_ros.assembly.runtimes import build_runtime, fallback_chain
 from fcot_ros.assembly.trackers import build_tracker

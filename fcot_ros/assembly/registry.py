@@ -10,6 +10,8 @@ from fcot_ros.errors import ConfigurationError
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A model of the registry: name, kind ("fcot" or "opencv"), description and default weights file."""
+
     name: str
     kind: str                  # "fcot" (built by models.build_model) | "opencv" (a baseline)
     description: str
@@ -41,6 +43,7 @@ BACKENDS: Tuple[str, ...] = ("auto", "tensorrt", "onnxruntime", "torch")
 
 
 def model_spec(name: str) -> ModelSpec:
+    """The ModelSpec of ``name``; an unknown name raises ConfigurationError."""
     if name not in MODELS:
         raise ConfigurationError(f"unknown model {name!r}; choose one of {', '.join(MODEL_NAMES)}")
     return MODELS[name]

@@ -26,6 +26,8 @@ TRT_PRECISIONS = ("fp16", "fp32")
 
 @dataclass(frozen=True)
 class RuntimeOptions:
+    """Settings of the feature-network runtimes (fields and their environment variables: the module's table)."""
+
     cache_dir: Optional[str] = None
     ort_threads: Optional[int] = None
     ort_spin: bool = False

@@ -83,7 +83,7 @@ def build_runtime(backend, net, device, weights=None, options: RuntimeOptions = 
     chain, note = fallback_chain(backend, torch.device(device).type == "cuda")
     state_sha = None
     if any(k != "torch" for k in chain):
-        from fcot_ros.runtime.export import state_dict_sha256
+        from fcot_ros.runtime.digests import state_dict_sha256
         state_sha = state_dict_sha256(net.features)
     failures = []
     for i, kind in enumerate(chain):

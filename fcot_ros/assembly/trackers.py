@@ -1,4 +1,5 @@
-"""``build_tracker``: a ready-to-use tracker from a model name, weights, backend and preset."""
+"""``build_tracker``: a ready-to-use tracker from a model name, weights, backend and preset (the one
+home of the public ``fcot_ros.build_tracker``, which ``fcot_ros`` and ``fcot_ros.api`` re-export)."""
 import logging
 
 from fcot_ros.assembly.model_loading import load_model, resolve_device
@@ -11,7 +12,27 @@ log = logging.getLogger(__name__)
 
 def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None, preset: str = "default",
                   device=None, runtime_options: RuntimeOptions = None, model_config: dict = None, **overrides):
-    """See fcot_ros.api.build_tracker."""
+    """Build a ready-to-use single-object tracker.
+
+    model:    "fcot_lite" (EfficientNet-Lite0, embedded default), "fcot_r50" (the paper's
+              network; needs ``weights``), or a baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil" |
+              "opencv_nano" (fcot_ros.assembly.MODEL_NAMES).
+    backend:  runtime of the frozen feature network: "auto" | "tensorrt" | "onnxruntime" | "torch".
+    weights:  path to a checkpoint (ours, or the authors' fcot.pth); None = built-in weights. The model
+              is rebuilt with the checkpoint's settings. For opencv_nano: the folder of NanoTrack v2's
+              two ONNX files (None: ``$FCOT_NANO_DIR``).
+    preset:   name of a parameter preset (see fcot_ros.tracker.params.PRESETS).
+    device:   "cpu" | "cuda" | None (auto).
+    overrides: individual tracker parameters that replace the preset's values (e.g.
+              ``compat="authors"``).
+    runtime_options: fcot_ros.assembly.RuntimeOptions (threads, cache folder, ...); None = from the
+              environment.
+    model_config: model settings (e.g. ``{"crop_size": 320}``), refused when they contradict the
+              checkpoint.
+
+    Returns an object with ``initialize(image, (x, y, w, h))`` and ``track(image) -> TrackResult``.
+    Unknown names raise fcot_ros.errors.ConfigurationError.
+    """
     spec = model_spec(model)
     backend = check_backend(backend)
     if spec.kind == "opencv":

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import cv2
 
+from fcot_ros.contract import LOST, TRACKING, Tracker, TrackResult
+from fcot_ros.contract.validation import check_box, check_image
 from fcot_ros.errors import CheckpointError, ConfigurationError, InvalidImageError, NotInitializedError
-from fcot_ros.tracker.result import LOST, TRACKING, TrackResult
-from fcot_ros.tracker.validation import check_box, check_image
 
 NANO_FILES = ("nanotrack_backbone_sim_v2.onnx", "nanotrack_head_sim_v2.onnx")   # backbone, neck + head
 NANO_DIR_VARIABLE = "FCOT_NANO_DIR"
@@ -67,8 +67,11 @@ def _cv_message(exc) -> str:
     return (getattr(exc, "err", None) or (text[-1] if text else type(exc).__name__)).strip()
 
 
-class OpenCVTracker:
+class OpenCVTracker(Tracker):
     """One OpenCV single-object tracker; ``kind`` is "csrt", "kcf", "mil" or "nano".
+
+    Implements the tracker contract (fcot_ros.contract.Tracker): it cannot rescale its state
+    (OpenCV keeps it inside), and its step runs no torch work.
 
     score: NanoTrack's own confidence (getTrackingScore, 0..1); for the others 1.0 while OpenCV
     reports success (they give no graded confidence). When OpenCV reports failure the state is

@@ -23,6 +23,7 @@ LEGACY_KEY_TABLE = (
 
 
 def migrate_key(key: str) -> str:
+    """The current state-dict key of an ``fcot_ros/1`` key (LEGACY_KEY_TABLE); an unknown key raises CheckpointError."""
     for old, new in LEGACY_KEY_TABLE:
         if key.startswith(old):
             return new + key[len(old):]

@@ -80,8 +80,8 @@ def load_checkpoint(path, with_extra=False):
     the CPU with ``weights_only=True``. with_extra: return ``(state_dict, meta, extra)`` (extra: the
     dict saved with ``save_checkpoint(..., extra=)``, or None).
 
-    Raises CheckpointError if the file is missing, truncated/corrupt, not a torch file, or a torch
-    file in another format (e.g. the authors' checkpoint: use ``import_authors_checkpoint``).
+    Raises CheckpointError if the file is missing, truncated/corrupt (CRC-32 of every member checked), not a
+    torch file, or a torch file in another format (e.g. the authors' checkpoint: use ``import_authors_checkpoint``).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -89,6 +89,10 @@ def load_checkpoint(path, with_extra=False):
     if not zipfile.is_zipfile(path):
         raise CheckpointError(f"{path} is not an fcot_ros checkpoint (not a torch zip archive; truncated, "
                               "corrupt, or in the authors' legacy format)")
+    with zipfile.ZipFile(path) as archive:          # torch.load does not check the members' CRC-32
+        damaged = archive.testzip()
+    if damaged:
+        raise CheckpointError(f"{path} is corrupt: {damaged} fails its CRC-32 check")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:

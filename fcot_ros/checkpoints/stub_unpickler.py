@@ -70,6 +70,7 @@ class StubObject:
     _stub_origin = "?"
 
     def __new__(cls, *args, **kwargs):
+        """A stub that keeps its constructor arguments in ``_stub_args`` and ``_stub_kwargs``."""
         obj = super().__new__(cls)
         obj.__dict__["_stub_args"] = args
         obj.__dict__["_stub_kwargs"] = kwargs
@@ -93,12 +94,15 @@ class StubObject:
     # Objects pickled through their __reduce__ may be "called" or appended to / updated like
     # containers; accept that quietly too.
     def __call__(self, *args, **kwargs):
+        """Calling a stub (as a pickled ``__reduce__`` may) gives a new empty stub."""
         return StubObject()
 
     def append(self, item):
+        """Keep ``item`` in ``_stub_items`` (for objects unpickled as lists)."""
         self.__dict__.setdefault("_stub_items", []).append(item)
 
     def extend(self, items):
+        """Keep ``items`` in ``_stub_items`` (for objects unpickled as lists)."""
         self.__dict__.setdefault("_stub_items", []).extend(items)
 
     def __setitem__(self, key, value):

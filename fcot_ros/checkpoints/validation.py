@@ -41,6 +41,7 @@ def check_against_shapes(state_dict, expected_shapes, source="checkpoint"):
         if k in expected_shapes and isinstance(v, torch.Tensor) and tuple(v.shape) != tuple(expected_shapes[k])
     ]
     if shape_errors:
-        problems.append(f"{len(shape_errors)} tensor(s) of the wrong shape: " + "; ".join(sorted(shape_errors)[:_MAX_LISTED]))
+        problems.append(f"{len(shape_errors)} tensor(s) of the wrong shape: "
+                        + "; ".join(sorted(shape_errors)[:_MAX_LISTED]))
     if problems:
         raise CheckpointError(f"{source} does not match the network: " + " | ".join(problems))

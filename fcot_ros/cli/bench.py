@@ -13,6 +13,7 @@ from fcot_ros.errors import FCOTError
 
 
 def register(subparsers) -> None:
+    """Add the ``bench`` sub-command and its options to ``subparsers``."""
     p = subparsers.add_parser(
         "bench", help="benchmark trackers side by side on a folder of sequences",
         description="Each tracker configuration runs in its own process, one after the other.")
@@ -44,10 +45,17 @@ def command_line(args) -> str:
 
 
 def run(args) -> int:
-    from fcot_ros.evaluation.bench import (configurations, per_sequence_table, rows_as_json, run_bench,
-                                           summaries, summary_table)
-    from fcot_ros.evaluation.datasets import load_dataset
+    """``fcot bench``: run every configuration, write tables, report and plots; 0, 1 if one failed, 2 on an error."""
+    from fcot_ros.evaluation.loading import load_dataset
     from fcot_ros.evaluation.plots import plot_curves
+    from fcot_ros.evaluation.side_by_side import (
+        configurations,
+        per_sequence_table,
+        rows_as_json,
+        run_bench,
+        summaries,
+        summary_table,
+    )
 
     try:
         names = [n.strip() for n in args.names.split(",") if n.strip()] if args.names else None

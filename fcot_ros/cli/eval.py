@@ -10,18 +10,20 @@ from fcot_ros.errors import FCOTError
 
 
 def register(subparsers) -> None:
-    from fcot_ros.evaluation.datasets import DATASETS
+    """Add the ``eval`` sub-command and its options to ``subparsers``."""
+    from fcot_ros.evaluation.loading import OPE_DATASETS
     from fcot_ros.evaluation.results_io import LAYOUTS
     p = subparsers.add_parser(
         "eval", help="evaluate trackers on a benchmark (OPE) and write results, report and plots",
         description="One-pass evaluation of one or more trackers on a dataset in its official layout. "
                     "Sequences already done are skipped (resumable).")
-    p.add_argument("--dataset", required=True, choices=sorted(DATASETS), help="dataset layout to read")
+    p.add_argument("--dataset", required=True, choices=sorted(OPE_DATASETS), help="dataset layout to read")
     p.add_argument("--root", required=True, help="dataset root directory (a bag directory for rosbag)")
     p.add_argument("--trackers", default="fcot_lite,opencv_csrt",
                    help="comma-separated models: " + ", ".join(MODEL_NAMES))
     p.add_argument("--preset", default="default", help="FCOT parameter preset")
-    p.add_argument("--backend", default="auto", help="FCOT feature-network runtime (auto, torch, onnxruntime, tensorrt)")
+    p.add_argument("--backend", default="auto",
+                   help="FCOT feature-network runtime (auto, torch, onnxruntime, tensorrt)")
     p.add_argument("--weights", default=None, help="FCOT checkpoint (default: built-in weights)")
     p.add_argument("--out", default="results", help="output directory for result files and reports")
     p.add_argument("--layout", default="pytracking", choices=LAYOUTS, help="result file layout")
@@ -45,8 +47,8 @@ def command_line(args) -> str:
     """The ``fcot eval`` command that reproduces this run (options at their defaults left out)."""
     parts = ["fcot", "eval", "--dataset", args.dataset, "--root", args.root, "--trackers", args.trackers]
     for option, default in (("preset", "default"), ("backend", "auto"), ("weights", None), ("out", "results"),
-                            ("layout", "pytracking"), ("nano_dir", None), ("jobs", 1), ("sequences", None), ("topic", None),
-                            ("groundtruth", None), ("polygon", "minmax")):
+                            ("layout", "pytracking"), ("nano_dir", None), ("jobs", 1), ("sequences", None),
+                            ("topic", None), ("groundtruth", None), ("polygon", "minmax")):
         value = getattr(args, option)
         if value != default:
             parts += [f"--{option.replace('_', '-')}", str(value)]
@@ -62,8 +64,10 @@ def _reader_options(args) -> dict:
 
 
 def run(args) -> int:
+    """``fcot eval``: run OPE, score, write submissions, report and plots; 0, 1 when sequences failed, 2 on an error."""
+    from fcot_ros.datasets import human_name, submission_format
     from fcot_ros.evaluation import results_io
-    from fcot_ros.evaluation.datasets import human_name, load_dataset, submission_format
+    from fcot_ros.evaluation.loading import load_dataset
     from fcot_ros.evaluation.ope import run_ope
     from fcot_ros.evaluation.plots import plot_curves
     from fcot_ros.evaluation.report import summary_table, write_report

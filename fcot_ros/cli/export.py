@@ -15,6 +15,7 @@ from fcot_ros.errors import FCOTError
 
 
 def register(subparsers) -> None:
+    """Add the ``export`` sub-command and its options to ``subparsers``."""
     p = subparsers.add_parser("export", help="export the feature network to ONNX or TensorRT",
                               description="Export the frozen feature network (backbone, decoder, heads and "
                                           "the feature parts of the initializers) for the fixed crop size.")
@@ -53,6 +54,8 @@ def _describe(path) -> str:
 
 
 def run(args) -> int:
+    """``fcot export``: write the ONNX graphs (and TensorRT engines); 0, 1 when an export or build fails,
+    2 when the weights cannot be loaded or TensorRT is unavailable."""
     try:
         net, weights = _load(args)
     except FCOTError as exc:
@@ -74,6 +77,7 @@ def run(args) -> int:
         return 0
 
     import torch
+
     from fcot_ros.runtime.tensorrt_runtime import build_engine, tensorrt_available
     if not tensorrt_available():
         print("fcot export: error: --format tensorrt needs a CUDA GPU and the tensorrt package "

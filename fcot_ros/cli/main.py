@@ -8,6 +8,7 @@ SUBCOMMAND_MODULES = ("track", "bench", "eval", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``fcot`` argument parser with every sub-command of SUBCOMMAND_MODULES registered."""
     parser = argparse.ArgumentParser(prog="fcot", description="FCOT single-object tracking tools")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in SUBCOMMAND_MODULES:
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the ``fcot`` command on ``argv`` (default: sys.argv); returns the sub-command's exit status."""
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -11,6 +11,7 @@ STATE_COLOURS = {"tracking": (0, 200, 0), "uncertain": (0, 200, 255), "lost": (0
 
 
 def register(subparsers) -> None:
+    """Add the ``track`` sub-command and its options to ``subparsers``."""
     p = subparsers.add_parser("track", help="track one target through an image sequence or a video",
                               description="Writes one x,y,w,h line per frame (pixels).")
     source = p.add_mutually_exclusive_group(required=True)
@@ -44,7 +45,8 @@ def parse_box(text: str):
 
 def _sequence_source(folder: Path):
     """(list of image paths, default init box or None) of a sequence folder or image folder."""
-    from fcot_ros.evaluation.datasets.common import DatasetError, list_images, read_boxes
+    from fcot_ros.datasets.parsing import list_images, read_boxes
+    from fcot_ros.errors import DatasetError
     image_dir = folder / "img" if (folder / "img").is_dir() else folder
     if not folder.is_dir():
         raise DatasetError(f"--sequence {folder} is not a directory")
@@ -85,6 +87,7 @@ def draw(image, box, state: str, score: float, index: int):
 
 
 def run(args) -> int:
+    """``fcot track``: one x,y,w,h line (pixels) per frame, optionally an annotated video; 0, or 2 on an error."""
     import cv2
     from tqdm import tqdm
 

@@ -19,7 +19,8 @@ from typing import Dict, Iterable, List
 
 import numpy as np
 
-from fcot_ros.evaluation.boxes import as_boxes, centre_error, iou, normalised_centre_error
+from fcot_ros.evaluation.boxes import centre_error, normalised_centre_error
+from fcot_ros.tracker.box_geometry import as_boxes, iou
 
 SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 21)           # IoU
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)  # pixels
@@ -85,14 +86,17 @@ class SequenceScore:
 
     @property
     def success_curve(self) -> np.ndarray:
+        """Fraction of scored frames with IoU above each of SUCCESS_THRESHOLDS (21 values)."""
         return success_curve(self.ious)
 
     @property
     def precision_curve(self) -> np.ndarray:
+        """Fraction of scored frames with centre error <= each of PRECISION_THRESHOLDS (0..50 pixels)."""
         return precision_curve(self.centre_errors)
 
     @property
     def norm_precision_curve(self) -> np.ndarray:
+        """Fraction of scored frames with normalised centre error <= each of NORM_PRECISION_THRESHOLDS."""
         return precision_curve(self.norm_errors, NORM_PRECISION_THRESHOLDS)
 
     @property
@@ -148,6 +152,7 @@ class Summary:
     norm_precision_curve: np.ndarray = field(repr=False)
 
     def as_dict(self) -> Dict[str, float]:
+        """The scalar scores by name (sequences, frames, auc, precision, norm_precision, ao, sr50, sr75)."""
         return {k: getattr(self, k) for k in ("sequences", "frames", "auc", "precision", "norm_precision",
                                                "ao", "sr50", "sr75")}
 

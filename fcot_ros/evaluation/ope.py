@@ -11,13 +11,14 @@ import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence as SequenceType
+from typing import List, Optional
+from typing import Sequence as SequenceType
 
 from tqdm import tqdm
 
+from fcot_ros.datasets import Sequence
 from fcot_ros.evaluation import results_io
 from fcot_ros.evaluation.runner import TrackerSpec, run_sequence
-from fcot_ros.evaluation.sequence import Sequence
 
 
 @dataclass

@@ -24,6 +24,8 @@ def per_sequence_means(per_run_auc: Dict[str, float]) -> Dict[str, float]:
 
 @dataclass(frozen=True)
 class PairedDifference:
+    """Paired AUC comparison of a against b: mean AUCs, mean difference and its bootstrap interval, wins, losses."""
+
     a: str
     b: str
     sequences: int

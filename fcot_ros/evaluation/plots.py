@@ -4,8 +4,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from fcot_ros.evaluation.metrics import (NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS,
-                                         Summary)
+from fcot_ros.evaluation.metrics import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, Summary
 
 
 def _figure():
@@ -46,7 +45,8 @@ def plot_curves(summaries: Dict[str, Summary], out_dir, title: str = "") -> List
         plt, (fig, ax) = _figure()
         ranked = sorted(summaries.items(), key=lambda kv: -np.nan_to_num(getattr(kv[1], score_attr), nan=-1))
         for label, summary in ranked:
-            ax.plot(x, getattr(summary, curve_attr), linewidth=2, label=f"{label} [{short} {getattr(summary, score_attr):.3f}]")
+            ax.plot(x, getattr(summary, curve_attr), linewidth=2,
+                    label=f"{label} [{short} {getattr(summary, score_attr):.3f}]")
         ax.set_xlim(x[0], x[-1])
         ax.set_ylim(0, 1.0)
         ax.set_xlabel(xlabel)

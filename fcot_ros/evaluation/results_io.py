@@ -17,7 +17,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from fcot_ros.evaluation.datasets.common import read_boxes, read_numbers
+from fcot_ros.datasets.parsing import read_boxes, read_numbers
 from fcot_ros.errors import ConfigurationError
 
 LAYOUTS = ("pytracking", "got10k")

@@ -10,7 +10,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from fcot_ros.evaluation.sequence import Sequence
+from fcot_ros.datasets import Sequence
 
 FCOT_PREFIX = "fcot_"
 
@@ -29,6 +29,7 @@ class TrackerSpec:
 
     @property
     def is_fcot(self) -> bool:
+        """True for FCOT models (name starts with ``fcot_``), False for the baselines."""
         return self.model.startswith(FCOT_PREFIX)
 
     @property
@@ -44,6 +45,7 @@ class TrackerSpec:
         return label
 
     def build(self):
+        """A new tracker for this spec (FCOT: model, backend, weights, preset, overrides; baselines: model, weights)."""
         from fcot_ros import build_tracker
         if self.is_fcot:
             return build_tracker(model=self.model, backend=self.backend, weights=self.weights, preset=self.preset,

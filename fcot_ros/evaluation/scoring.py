@@ -5,9 +5,9 @@ from typing import Dict, List
 
 import numpy as np
 
+from fcot_ros.datasets import Sequence
 from fcot_ros.evaluation import results_io
 from fcot_ros.evaluation.metrics import SequenceScore, Summary, score_sequence, summarise, summarise_by_attribute
-from fcot_ros.evaluation.sequence import Sequence
 
 
 @dataclass
@@ -37,7 +37,7 @@ def score_results(sequences: List[Sequence], out, dataset: str, tracker: str,
             total_frames += len(times) - 1
             total_time += float(np.sum(times[1:]))
         if seq.has_ground_truth:
-            per_sequence[seq.name] = score_sequence(boxes, seq.ground_truth, seq.absent, seq.name, seq.attributes)
+            per_sequence[seq.name] = score_sequence(boxes, seq.ground_truth, seq.absent, seq.name, seq.tags)
     scores = list(per_sequence.values())
     speed = total_frames / total_time if total_time > 0 else float("nan")
     return TrackerScores(tracker=tracker, per_sequence=per_sequence, summary=summarise(scores),

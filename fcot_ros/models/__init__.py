@@ -1,0 +1,1 @@
+"""FCOT's learned model: backbones, decoder, heads, branches, FCOTModel and the frozen feature network."""

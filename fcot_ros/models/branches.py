@@ -17,9 +17,8 @@ import torch
 from torch import nn
 
 from fcot_ros.target_model.filter_ops import apply_filter, output_size
+from fcot_ros.target_model.solvers import REG_SOLVERS
 from fcot_ros.target_model.steepest_descent import DescentResult
-
-REG_SOLVERS = ("steepest_descent", "exact")
 
 
 class _Branch(nn.Module):

@@ -19,6 +19,7 @@ class ClassifierSettings:
 
     Distances are in cells of the branch's feature map (stride 16 for cls18, 4 for cls72).
     """
+
     num_iter: int = 5                    # default steps of a fit (the tracker always says how many)
     init_step_length: float = 0.9        # exp(log_step_length) at initialisation
     init_filter_reg: float = 0.1         # filter_reg at initialisation; lambda = filter_reg^2
@@ -33,6 +34,7 @@ class ClassifierSettings:
 @dataclass(frozen=True)
 class RegressionSettings:
     """The regression branch's online optimizer (RMG steepest descent)."""
+
     num_iter: int = 5
     init_step_length: float = 1.0
     init_filter_reg: float = 0.1
@@ -48,6 +50,8 @@ SETTINGS_FREE_OF_WEIGHTS = ("crop_size",)
 
 @dataclass(frozen=True)
 class NetworkConfig:
+    """What defines an FCOT network besides its tensors: backbone, widths, crop size, optimizer settings."""
+
     name: str
     backbone: str                    # "resnet50" | "efficientnet_lite0"
     backbone_channels: Tuple[int, int, int]  # channels at stride 4, 8, 16

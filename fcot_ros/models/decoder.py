@@ -11,6 +11,8 @@ from fcot_ros.models.layers import center_identity_, kaiming_init_
 
 
 class FPNDecoder(nn.Module):
+    """FCOT's FPN decoder: 1x1 laterals of the stride-16/8/4 maps merged top-down into p36 and p72 (see module doc)."""
+
     def __init__(self, in_channels, dim):
         """in_channels: (c4, c8, c16) backbone channels; dim: pyramid planes."""
         super().__init__()

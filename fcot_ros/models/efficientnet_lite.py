@@ -40,6 +40,7 @@ class MBConvBlock(nn.Module):
         self.act = nn.ReLU6(inplace=True)
 
     def forward(self, x):
+        """(N, in_ch, H, W) -> (N, out_ch, H/stride, W/stride), plus the input when residual."""
         y = x
         if self.has_expand:
             y = self.act(self._bn0(self._expand_conv(y)))
@@ -80,6 +81,7 @@ class EfficientNetLite0(nn.Module):
         self.act = nn.ReLU6(inplace=True)
 
     def forward_features(self, x):
+        """(N, 3, H, W) normalised RGB -> {"stride4", "stride8", "stride16"} maps of 24, 40, 112 channels."""
         out = {}
         x = self.act(self._bn0(self._conv_stem(x)))
         names = {v: k for k, v in self.OUTPUT_BLOCKS.items()}

@@ -41,6 +41,7 @@ class FCOTOutput:
     the ReLU (the RMG filter first, then the regression optimizer's iterates).
     A branch left out of ``branches`` has an empty list.
     """
+
     cls18_scores: List[torch.Tensor] = field(default_factory=list)
     cls72_scores: List[torch.Tensor] = field(default_factory=list)
     reg_maps: List[torch.Tensor] = field(default_factory=list)
@@ -117,6 +118,7 @@ class FCOTModel(nn.Module):
             part.hand_init_()
 
     def train(self, mode: bool = True):
+        """Set training mode on the modules and on the feature-network view; returns self."""
         super().train(mode)
         self.features.training = mode      # the view's own flag (its modules are ours, already set)
         return self
@@ -127,6 +129,7 @@ class FCOTModel(nn.Module):
         return self.__dict__["_feature_network"]
 
     def branch(self, name: str):
+        """The branch module named ``name`` (one of BRANCHES: cls18, cls72, reg)."""
         if name not in BRANCHES:
             raise ValueError(f"unknown branch {name!r}; choose one of {BRANCHES}")
         return getattr(self, name)
@@ -215,7 +218,8 @@ class FCOTModel(nn.Module):
         return out
 
 
-def build_model(name: str, imagenet_backbone: bool = True, config: NetworkConfig = None, **config_overrides) -> FCOTModel:
+def build_model(name: str, imagenet_backbone: bool = True, config: NetworkConfig = None,
+                **config_overrides) -> FCOTModel:
     """FCOTModel of the named model (``config`` replaces the named one's defaults when given;
     ``config_overrides`` are NetworkConfig fields, see models.config.get_config)."""
     if config is None:

@@ -43,6 +43,7 @@ class ConvGNDCNStack(nn.Module):
         self.final_relu = final_relu
 
     def forward(self, x):
+        """(N, in_ch, H, W) -> (N, out_ch, H, W) features of the same spatial size."""
         x = F.relu(self.gn1(self.conv1(x)))
         x = F.relu(self.gn2(self.dcn1(x)))
         x = self.dcn2(x)
@@ -77,9 +78,11 @@ class Cls18Head(nn.Module):
         self.norm = InstanceL2Norm(l2norm_scale(dim, filter_size))
 
     def forward(self, x):
+        """(N, in_ch, 18, 18) backbone features -> (N, dim, 18, 18) L2-normalised classifier features."""
         return self.norm(self.conv(x))
 
     def hand_init_(self):
+        """Identity-like init before offline training: centre-tap identity of the 3x3 conv."""
         center_identity_(self.conv.weight)
 
 
@@ -92,9 +95,11 @@ class Cls72Head(nn.Module):
         self.norm = InstanceL2Norm(l2norm_scale(dim, filter_size, norm_coef))
 
     def forward(self, x):
+        """(N, in_ch, 72, 72) features -> (N, dim, 72, 72) L2-normalised classifier features."""
         return self.norm(self.body(x))
 
     def hand_init_(self):
+        """Identity-like init before offline training (see ConvGNDCNStack.hand_init_)."""
         self.body.hand_init_()
 
 
@@ -122,10 +127,12 @@ class RegressionFeatures(nn.Module):
         average_merge_(self.merge)
 
     def forward(self, p36, p72):
+        """p36 (N, D, 36, 36), p72 (N, D, 72, 72) -> fused regression features (N, dim, 72, 72)."""
         f36 = F.interpolate(self.head_36(p36), size=p72.shape[-2:], mode="nearest")
         return self.merge(torch.cat([f36, self.head_72(p72)], dim=1))
 
     def hand_init_(self):
+        """Identity-like init of both heads, and the 1x1 fusion reset to the average of its inputs."""
         self.head_36.hand_init_()
         self.head_72.hand_init_()
         average_merge_(self.merge)
@@ -145,12 +152,14 @@ class FilterInitializer(nn.Module):
         self.stride = stride
 
     def forward(self, feat, boxes):
+        """feat (N, S, C, H, W), boxes (N, S, 4) xywh in crop pixels -> initial filters (S, 1, C, k, k)."""
         n, s = feat.shape[:2]
         pooled = prroi_pool2d(self.filter_conv(feat.flatten(0, 1)), boxes_to_rois(boxes.reshape(-1, 4)),
                               self.filter_size, self.filter_size, 1.0 / self.stride)
         return pooled.view(n, s, *pooled.shape[1:]).mean(dim=0).unsqueeze(1)
 
     def hand_init_(self):
+        """Identity-like init before offline training: centre-tap identity conv with zero bias."""
         center_identity_(self.filter_conv.weight)
         nn.init.zeros_(self.filter_conv.bias)
 
@@ -176,6 +185,7 @@ class RMGInitializer(nn.Module):
         self.filter_size = filter_size
 
     def forward(self, p36, p72, box):
+        """p36 (S, D, 36, 36), p72 (S, D, 72, 72), box (S, 4) xywh crop pixels -> filters (S, 4, dim, k, k)."""
         rois = boxes_to_rois(box)
         k = self.filter_size
         f36 = prroi_pool2d(self.head_36(p36), rois, k, k, 1.0 / 8)

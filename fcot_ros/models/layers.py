@@ -17,6 +17,7 @@ class InstanceL2Norm(nn.Module):
         self.eps = eps
 
     def forward(self, x):
+        """(N, C, H, W) -> (N, C, H, W), each sample rescaled to root-mean-square ``scale``."""
         energy = (x * x).sum(dim=(1, 2, 3), keepdim=True)
         return x * (self.scale * torch.sqrt(x[0].numel() / (energy + self.eps)))
 
@@ -34,6 +35,7 @@ class BGRNormalization(nn.Module):
         self.register_buffer("bgr_inv_std", 1.0 / torch.tensor(tuple(std)[::-1]).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, images):
+        """(N, 3, S, S) float BGR in 0..255 -> (N, 3, S, S) mean/std-normalised RGB."""
         return ((images - self.bgr_mean) * self.bgr_inv_std)[:, [2, 1, 0]]
 
 

@@ -8,6 +8,8 @@ from torch import nn
 
 
 class Bottleneck(nn.Module):
+    """torchvision ResNet bottleneck (1x1, strided 3x3, 1x1 to planes*4) with an optional downsampling shortcut."""
+
     expansion = 4
 
     def __init__(self, in_ch, planes, stride=1, downsample=None):
@@ -22,6 +24,7 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
 
     def forward(self, x):
+        """(N, in_ch, H, W) -> (N, planes*4, H/stride, W/stride)."""
         identity = x if self.downsample is None else self.downsample(x)
         y = self.relu(self.bn1(self.conv1(x)))
         y = self.relu(self.bn2(self.conv2(y)))
@@ -40,6 +43,8 @@ def _layer(in_ch, planes, blocks, stride):
 
 
 class ResNet50(nn.Module):
+    """ResNet-50 stem and layers 1-3 (no layer4 or fc), with torchvision's parameter names."""
+
     CHANNELS = {"stride4": 256, "stride8": 512, "stride16": 1024}
 
     def __init__(self):
@@ -53,6 +58,7 @@ class ResNet50(nn.Module):
         self.layer3 = _layer(512, 256, 6, 2)
 
     def forward_features(self, x):
+        """(N, 3, H, W) normalised RGB -> {"stride4", "stride8", "stride16"} maps of 256, 512, 1024 channels."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         c1 = self.layer1(x)
         c2 = self.layer2(c1)

@@ -147,6 +147,7 @@ class ModulatedDeformConv2d(nn.Module):
             self.conv_offset_mask.requires_grad_(False)
 
     def reset_parameters(self):
+        """Kaiming-uniform weight, zero bias, and zero offset/mask conv (zero offsets, masks 0.5)."""
         nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             nn.init.zeros_(self.bias)
@@ -162,6 +163,7 @@ class ModulatedDeformConv2d(nn.Module):
         return zero_offsets and not bool(w.any())
 
     def forward(self, x):
+        """(N, in_channels, H, W) -> (N, out_channels, H', W'); a plain masked conv when offsets are constant."""
         if not self.deformable and not torch.jit.is_tracing() and not self.constant_sampling():
             raise ValueError("a rigid (deformable=False) DCN layer holds non-zero offset weights; "
                              "build the model with deformable offsets to use these weights")
@@ -183,6 +185,7 @@ class ModulatedDeformConv2d(nn.Module):
                                        dilation=self.dilation)
 
     def extra_repr(self):
+        """The layer's settings for print(module)."""
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}, dilation={self.dilation}, "
                 f"bias={self.bias is not None}, deformable={self.deformable}")

@@ -100,9 +100,11 @@ class PrRoIPool2D(nn.Module):
         self.spatial_scale = float(spatial_scale)
 
     def forward(self, features, rois):
+        """features (N, C, H, W), rois (K, 5) [batch index, x1, y1, x2, y2] in input pixels -> (K, C, ph, pw)."""
         return prroi_pool2d(features, rois, self.pooled_height, self.pooled_width,
                             self.spatial_scale)
 
     def extra_repr(self):
+        """The layer's settings for print(module)."""
         return (f"pooled_height={self.pooled_height}, pooled_width={self.pooled_width}, "
                 f"spatial_scale={self.spatial_scale}")

@@ -18,6 +18,8 @@ import threading
 
 
 class Frame:
+    """An accepted image message with its stamp (ns), arrival sequence number, arrival time and time epoch."""
+
     __slots__ = ("msg", "stamp_ns", "seq", "arrival", "epoch")
 
     def __init__(self, msg, stamp_ns: int, seq: int, arrival: float, epoch: int = 0):
@@ -25,6 +27,8 @@ class Frame:
 
 
 class LatestSlot:
+    """Holder of the one newest pending frame for the tracking thread; replaced frames count as dropped."""
+
     def __init__(self):
         self._cond = threading.Condition()
         self._item = None
@@ -50,10 +54,12 @@ class LatestSlot:
             return item
 
     def clear(self):
+        """Discard the pending item, if any (not counted as dropped)."""
         with self._cond:
             self._item = None
 
     def close(self):
+        """Close the slot: waiting and later take() calls return at once."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
@@ -74,6 +80,7 @@ class StampRing:
             return len(self._frames)
 
     def add(self, stamp_ns: int, frame):
+        """Add ``frame`` under ``stamp_ns`` as the newest entry (replacing one of equal stamp), evicting the oldest."""
         with self._lock:
             self._frames[stamp_ns] = frame
             self._frames.move_to_end(stamp_ns)
@@ -108,5 +115,6 @@ class StampRing:
             return next(iter(self._frames)), next(reversed(self._frames))
 
     def clear(self):
+        """Remove every frame."""
         with self._lock:
             self._frames.clear()

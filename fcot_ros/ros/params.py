@@ -1,22 +1,25 @@
-"""Parameters of tracker_node: names, defaults, descriptions, ranges (config/tracker.yaml sets them).
+"""Parameters of tracker_node: names, defaults, descriptions, ranges. This table is their one home:
+config/tracker.yaml restates the defaults for users to edit, and test_ros_package checks that it
+holds exactly these names and defaults.
 
 All are read-only (restart the node to change them): the model is built once at start-up.
 """
 from dataclasses import dataclass
 
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                ParameterType)
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, ParameterType
 
 from fcot_ros.assembly.registry import BACKENDS, MODEL_NAMES, MODELS
+from fcot_ros.contract.size_policy import SIZE_CHANGE_POLICIES
 from fcot_ros.errors import ConfigurationError
 from fcot_ros.tracker.params import PRESETS
 
 TIME_JUMP_POLICIES = ("continue", "stop")
-SIZE_CHANGE_POLICIES = ("lost", "rescale")
 
 
 @dataclass(frozen=True)
 class Spec:
+    """One node parameter: default value, description, allowed choices and numeric range (low, high)."""
+
     default: object
     description: str
     choices: tuple = ()
@@ -53,8 +56,9 @@ SPECS = {
     "image_size_change": Spec("lost", "A frame whose size differs from the init image's while tracking: "
                               "lost = stop tracking with state LOST (a LOST TrackedTarget for every frame, "
                               "last box, confidence 0) until the next track/init or track/stop; rescale = "
-                              "FCOT models scale their state to the new size when the aspect ratio is kept "
-                              "(a pure resolution change), else LOST. OpenCV models always stop (lost).",
+                              "trackers that can (FCOT models) scale their state to the new size when the "
+                              "aspect ratio is kept (a pure resolution change), else LOST; OpenCV models "
+                              "always stop (lost). (fcot_ros.contract.size_policy)",
                               SIZE_CHANGE_POLICIES),
     "refusal_log_period_s": Spec(2.0, "Refused frames are logged at most once per this many seconds per "
                                  "kind of refusal (encoding, step, size, empty, decode), with the number "
@@ -96,15 +100,25 @@ def _descriptor(name: str, spec: Spec) -> ParameterDescriptor:
     return d
 
 
-def declare_and_read(node) -> dict:
-    """Declare every parameter on ``node`` and return {name: value}; raises ConfigurationError (a
-    ValueError) on a bad choice.
+def declare(node):
+    """Declare every parameter on ``node`` (read-only, with description and range); rclpy itself
+    rejects values outside the declared ranges or of the wrong type."""
+    for name, spec in SPECS.items():
+        node.declare_parameter(name, spec.default, _descriptor(name, spec))
 
-    rclpy itself rejects values outside the declared ranges or of the wrong type.
-    """
+
+def read(node) -> dict:
+    """{name: value} of the declared parameters; raises ConfigurationError (a ValueError) on a bad
+    choice."""
     values = {}
     for name, spec in SPECS.items():
-        values[name] = node.declare_parameter(name, spec.default, _descriptor(name, spec)).value
+        values[name] = node.get_parameter(name).value
         if spec.choices and values[name] not in spec.choices:
             raise ConfigurationError(f"parameter {name}={values[name]!r}: must be one of {spec.choices}")
     return values
+
+
+def declare_and_read(node) -> dict:
+    """declare(node), then read(node): the plain node reads its parameters once, at construction."""
+    declare(node)
+    return read(node)

@@ -16,6 +16,7 @@ class RateLatency:
         self.count = 0
 
     def add(self, latency_ms=None, now=None):
+        """Record one event at ``now`` (monotonic s, default: the current time) with its latency in ms, if any."""
         now = time.monotonic() if now is None else now
         with self._lock:
             self._events.append((now, latency_ms))
@@ -26,6 +27,7 @@ class RateLatency:
             self._events.popleft()
 
     def rate(self, now=None) -> float:
+        """Events per second over the window ending at ``now`` (0.0 with fewer than two events)."""
         now = time.monotonic() if now is None else now
         with self._lock:
             self._trim(now)
@@ -55,3 +57,10 @@ def percentiles(values):
 def stamp_to_ns(stamp) -> int:
     """builtin_interfaces/Time -> integer nanoseconds."""
     return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def fmt_stamp(ns: int) -> str:
+    """Integer nanoseconds -> "sec.nanosec" (signed), as the node's messages show stamps."""
+    sign = "-" if ns < 0 else ""
+    ns = abs(ns)
+    return f"{sign}{ns // 1_000_000_000}.{ns % 1_000_000_000:09d}"

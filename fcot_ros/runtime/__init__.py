@@ -1,0 +1,1 @@
+"""Feature-network runtimes (PyTorch, ONNX Runtime, TensorRT), ONNX export and the cache of exports and engines."""

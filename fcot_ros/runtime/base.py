@@ -19,11 +19,15 @@ def crops_to_tensor(crops: np.ndarray, device) -> torch.Tensor:
 
 
 class FeatureRuntime:
+    """Base class of the feature-network runtimes: ``name``, ``device`` and the two calls of the module docstring."""
+
     name = "abstract"
     device = torch.device("cpu")
 
     def extract(self, crops):
+        """crops (N, S, S, 3) uint8 BGR -> (cls18, cls72, reg) feature maps as torch tensors on ``self.device``."""
         raise NotImplementedError
 
     def extract_init(self, crops, boxes):
+        """crops (N, S, S, 3) uint8, boxes (N, 4) xywh crop pixels -> the three maps and three initial filters."""
         raise NotImplementedError

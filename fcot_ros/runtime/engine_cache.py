@@ -19,11 +19,14 @@ import shutil
 import time
 from pathlib import Path
 
+from fcot_ros.runtime.digests import file_sha256
+
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 
 
 def cache_root(cache_dir=None) -> Path:
+    """The cache's root folder: ``cache_dir`` if given, else $XDG_CACHE_HOME/fcot_ros or ~/.cache/fcot_ros."""
     if cache_dir is not None:
         return Path(cache_dir)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -42,14 +45,6 @@ def entry_dir(kind: str, fields: dict, cache_dir=None) -> Path:
     return cache_root(cache_dir) / kind / f"{readable}-{digest}"
 
 
-def sha256_file(path, chunk=1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def validate(directory: Path, fields: dict, files) -> str:
     """'' when the entry is complete and intact, else the reason it is not."""
     manifest = directory / MANIFEST
@@ -66,13 +61,14 @@ def validate(directory: Path, fields: dict, files) -> str:
         path = directory / name
         if not path.is_file():
             return f"{name} missing"
-        if hashes.get(name) != sha256_file(path):
+        if hashes.get(name) != file_sha256(path):
             return f"{name} corrupt (sha256 mismatch)"
     return ""
 
 
 def write_manifest(directory: Path, fields: dict, files) -> None:
-    data = {"fields": fields, "files": {name: sha256_file(directory / name) for name in files}}
+    """Write the entry's manifest.json (key fields, sha256 of each of ``files``) atomically: temp file, rename."""
+    data = {"fields": fields, "files": {name: file_sha256(directory / name) for name in files}}
     tmp = directory / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
     os.replace(tmp, directory / MANIFEST)

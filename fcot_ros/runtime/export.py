@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from fcot_ros.models.feature_network import FEATURE_NAMES, INIT_FILTER_NAMES
+from fcot_ros.runtime.digests import file_sha256, state_dict_sha256
 
 OPSET = 17
 GRAPHS = ("features", "init")
@@ -44,33 +45,8 @@ class _InitGraph(nn.Module):
         return self.features.forward_init(crops, boxes)
 
 
-def file_sha256(path, chunk=1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def state_dict_sha256(module: nn.Module) -> str:
-    """Hash of every parameter and buffer (names, dtypes, shapes, bytes) in a stable order: the
-    identity of built-in weights, and of any weights once loaded, independent of the file format."""
-    h = hashlib.sha256()
-    sd = module.state_dict()
-    for name in sorted(sd):
-        t = sd[name].detach().cpu().contiguous()
-        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}\n".encode())
-        if t.numel():
-            h.update(t.reshape(-1).numpy().tobytes())
-    # non-persistent buffers (normalisation constants) are part of the graph too
-    for name, buf in sorted(module.named_buffers()):
-        if name not in sd:
-            h.update(f"{name}|{buf.dtype}|{tuple(buf.shape)}\n".encode())
-            h.update(buf.detach().cpu().float().numpy().tobytes())
-    return h.hexdigest()
-
-
 def tool_versions() -> dict:
+    """The torch and onnx versions doing the export (recorded in metadata and cache keys)."""
     import onnx
     return {"torch_version": torch.__version__, "onnx_version": onnx.__version__}
 
@@ -114,6 +90,7 @@ def _umask() -> int:
 
 
 def read_metadata(path) -> dict:
+    """The metadata_props of an ONNX file as a dict (without loading external weight data)."""
     import onnx
     model = onnx.load(os.fspath(path), load_external_data=False)
     return {p.key: p.value for p in model.metadata_props}
@@ -182,6 +159,7 @@ EXPORT_FORMAT = 1  # bump when the graphs' interface changes, so that old cache 
 
 
 def onnx_cache_fields(features: nn.Module, model_name: str, state_sha=None) -> dict:
+    """ONNX cache key of a feature network: model, weight and config hashes, opset, crop size, format, versions."""
     return {"model": model_name, "state_dict_sha256": state_sha or state_dict_sha256(features),
             "config_sha256": hashlib.sha256(repr(features.config).encode()).hexdigest(),
             "opset": OPSET, "crop_size": int(features.config.crop_size), "format": EXPORT_FORMAT,

@@ -53,6 +53,7 @@ def physical_cores() -> int:
 
 
 def session_options(threads=None, spin=False, arena=False):
+    """ONNX Runtime SessionOptions as described in the module docstring (threads, spinning, memory arena)."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = int(threads or physical_cores())
@@ -113,6 +114,7 @@ class OnnxRuntime(FeatureRuntime):
 
     @property
     def intra_op_threads(self) -> int:
+        """Intra-op threads the sessions use: ``threads`` if given, else the physical cores available."""
         return int(self.threads or physical_cores())
 
     def _to_torch(self, arrays):
@@ -122,6 +124,7 @@ class OnnxRuntime(FeatureRuntime):
         return out
 
     def extract(self, crops):
+        """crops (N, S, S, 3) uint8 BGR -> (cls18, cls72, reg) torch maps on ``self.device`` (batch-1 graph, looped)."""
         x = crops_to_numpy(crops)
         session = self._session("features")
         if x.shape[0] == 1:
@@ -130,6 +133,7 @@ class OnnxRuntime(FeatureRuntime):
         return self._to_torch([np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))])
 
     def extract_init(self, crops, boxes):
+        """crops (N, S, S, 3) uint8, boxes (N, 4) xywh in crop pixels -> the three maps and the initial filters."""
         x = crops_to_numpy(crops)
         b = np.ascontiguousarray(np.asarray(boxes, dtype=np.float32).reshape(-1, 4))
         if b.shape[0] != x.shape[0]:

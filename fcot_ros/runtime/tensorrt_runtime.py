@@ -51,6 +51,7 @@ def _trt():
 
 class _Logger:
     """One TensorRT logger per process (TensorRT warns when several are created)."""
+
     instance = None
 
     @classmethod
@@ -168,6 +169,7 @@ class _Engine:
 
 
 def engine_cache_fields(onnx_fields: dict, device, fp16: bool, init_batch) -> dict:
+    """TensorRT engine cache key: the ONNX fields plus GPU, compute capability, TensorRT version, precision, batch."""
     trt = _trt()
     index = torch.device(device).index
     index = torch.cuda.current_device() if index is None else index
@@ -178,6 +180,8 @@ def engine_cache_fields(onnx_fields: dict, device, fp16: bool, init_batch) -> di
 
 
 class TensorRTRuntime(FeatureRuntime):
+    """Feature-network runtime on TensorRT engines (features and init), inputs and outputs as CUDA tensors."""
+
     name = "tensorrt"
 
     def __init__(self, engine_paths: dict, device="cuda", precision="fp32"):
@@ -191,6 +195,7 @@ class TensorRTRuntime(FeatureRuntime):
             self.init = _Engine(self.engine_paths["init"], self.device)
 
     def extract(self, crops):
+        """crops (N, S, S, 3) uint8 BGR -> (cls18, cls72, reg) feature maps on the GPU, one engine call per crop."""
         x = crops_to_tensor(crops, self.device)  # uint8 upload, float conversion on the GPU
         if x.shape[0] == 1:
             return self.features.run(FEATURES_OUTPUTS, crops=x)
@@ -198,6 +203,7 @@ class TensorRTRuntime(FeatureRuntime):
         return tuple(torch.cat([p[k] for p in parts]) for k in range(len(parts[0])))
 
     def extract_init(self, crops, boxes):
+        """crops (N, S, S, 3) uint8, boxes (N, 4) xywh in crop pixels -> the three maps and the initial filters."""
         x = crops_to_tensor(crops, self.device)
         b = torch.as_tensor(boxes, dtype=torch.float32).reshape(-1, 4).to(self.device)
         return self.init.run(INIT_OUTPUTS, crops=x, boxes=b)
@@ -209,7 +215,8 @@ class Torch2TRTRuntime(FeatureRuntime):
     name = "tensorrt(torch2trt)"
 
     def __init__(self, features, device="cuda", fp16=False, workspace_mb=DEFAULT_WORKSPACE_MB):
-        from torch2trt import torch2trt  # noqa: raises ImportError when absent
+        from torch2trt import torch2trt  # raises ImportError when absent
+
         from fcot_ros.runtime.export import example_inputs
         self.device = torch.device(device)
         net = features.to(self.device).eval()
@@ -220,12 +227,14 @@ class Torch2TRTRuntime(FeatureRuntime):
 
     @torch.inference_mode()
     def extract(self, crops):
+        """crops (N, S, S, 3) uint8 BGR -> (cls18, cls72, reg) feature maps, one torch2trt call per crop."""
         x = crops_to_tensor(crops, self.device)
         per_image = [tuple(self.module(x[i:i + 1])) for i in range(x.shape[0])]
         return tuple(torch.cat(maps) for maps in zip(*per_image))
 
     @torch.inference_mode()
     def extract_init(self, crops, boxes):
+        """crops (N, S, S, 3) uint8, boxes (N, 4) xywh in crop pixels -> maps and initial filters (PyTorch network)."""
         b = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
         return self.net.forward_init(crops_to_tensor(crops, self.device), b)
 
@@ -233,8 +242,9 @@ class Torch2TRTRuntime(FeatureRuntime):
 def tensorrt_runtime_for(features, model_name, weights=None, device="cuda", fp16=True, workspace_mb=None,
                          cache_dir=None, init_batch=None, state_sha=None, use_torch2trt=False):
     """TensorRTRuntime from cached engines (built on first use from the cached ONNX graphs)."""
+    from fcot_ros.runtime.digests import state_dict_sha256
     from fcot_ros.runtime.engine_cache import clear, get_or_build
-    from fcot_ros.runtime.export import cached_onnx, onnx_cache_fields, state_dict_sha256
+    from fcot_ros.runtime.export import cached_onnx, onnx_cache_fields
     _trt()
     device = torch.device(device)
     if device.type != "cuda" or not torch.cuda.is_available():

@@ -35,11 +35,13 @@ class TorchRuntime(FeatureRuntime):
 
     @torch.inference_mode()
     def extract(self, crops):
+        """crops (N, S, S, 3) uint8 BGR -> (cls18, cls72, reg) float32 feature maps on ``self.device``."""
         with self._autocast():
             return self._float(self.net(crops_to_tensor(crops, self.device)))
 
     @torch.inference_mode()
     def extract_init(self, crops, boxes):
+        """crops (N, S, S, 3) uint8, boxes (N, 4) xywh crop pixels -> the maps and initial filters, float32."""
         boxes = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
         with self._autocast():
             return self._float(self.net.forward_init(crops_to_tensor(crops, self.device), boxes))

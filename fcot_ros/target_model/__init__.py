@@ -1,0 +1,1 @@
+"""Online target-model optimizers: classifier and regression filter fits (steepest descent, exact) and filter ops."""

@@ -9,7 +9,7 @@ apply_filter): an even k = 4 gives (H+1) x (W+1) score maps, an odd k = 3 gives 
 (zero outside the map). Both functions are written as one matrix product over the channels plus
 k*k shifted additions, not as a grouped convolution: the filters are tiny (k*k*F rows) and the
 maps large, a shape for which the CPU convolution kernels are 3-13x slower than a GEMM (2-core CPU,
-torch 2.13: `python -m fcot_ros.tools.bench_optimizers`). Plain differentiable torch ops:
+torch 2.13: `python -m fcot_ros.tools.optimizer_timing`). Plain differentiable torch ops:
 training back-propagates through them.
 """
 import torch

@@ -40,11 +40,8 @@ class RadialFunction(nn.Module):
         self.displacement = displacement
         self.weight = nn.Parameter(torch.zeros(1, num_bins, 1, 1))
 
-    @property
-    def bin_centres(self):
-        return torch.arange(self.weight.shape[1], dtype=torch.float32) * self.displacement
-
     def forward(self, distance):
+        """Distances (...) in feature cells -> the learned function's values (...), same shape."""
         return interpolate_bins(self.weight.view(-1), distance, self.displacement)
 
 

@@ -20,6 +20,7 @@ LABEL_CONVENTIONS = ("fcot_ros", "authors")
 
 
 def check_convention(convention):
+    """Raise ValueError unless ``convention`` is one of LABEL_CONVENTIONS."""
     if convention not in LABEL_CONVENTIONS:
         raise ValueError(f"regression label convention must be one of {LABEL_CONVENTIONS}, not {convention!r}")
 

@@ -49,6 +49,7 @@ class RegressionOptimizer(nn.Module):
 
     @property
     def reg_weight(self):
+        """lambda = filter_reg^2, at least min_filter_reg^2 (the filter regularisation weight)."""
         return (self.filter_reg * self.filter_reg).clamp(min=self.min_filter_reg ** 2)
 
     def _weights(self, n, s, sample_weight, like):

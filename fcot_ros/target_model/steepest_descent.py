@@ -36,6 +36,7 @@ def gauss_newton_step_length(grad, jac_grad, reg_weight):
 class DescentResult:
     """Outcome of ``steepest_descent``: the final filter, every iterate (the start first, so
     ``len(iterates) == num_iter + 1``) and, when asked, the objective at every iterate."""
+
     filter: torch.Tensor
     iterates: List[torch.Tensor] = field(default_factory=list)
     losses: List[torch.Tensor] = field(default_factory=list)

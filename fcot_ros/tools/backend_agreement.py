@@ -1,7 +1,7 @@
-"""How far two runs of the same tracker agree when only float rounding differs: fcot_lite with two
+r"""How far two runs of the same tracker agree when only float rounding differs: fcot_lite with two
 feature-network runtimes (features equal to ~1e-6) on the same sequences, frame by frame.
 
-    python -m fcot_ros.tools.backend_agreement --sequences ../shared/data/sequences --names vot_book,otb_Car1 \\
+    python -m fcot_ros.tools.backend_agreement --sequences ../shared/data/sequences --names vot_book,otb_Car1 \
         [--backends onnxruntime,torch] [--preset default] [--weights W] [--set param=JSON ...]
 
 Prints per sequence the mean IoU between the two runs' boxes, the first frame where it falls below
@@ -15,7 +15,7 @@ import sys
 import numpy as np
 
 from fcot_ros import build_tracker
-from fcot_ros.evaluation.datasets import load_dataset
+from fcot_ros.evaluation.loading import load_dataset
 from fcot_ros.tracker.box_geometry import box_iou
 
 
@@ -35,6 +35,7 @@ def agreement(sequence, trackers):
 
 
 def main(argv=None) -> int:
+    """Command line: one tracker on two backends, per-sequence IoU of their boxes as a table; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sequences", required=True, nargs="+", help="sequence folder roots")
     parser.add_argument("--names", default=None, help="comma-separated subset")

@@ -92,6 +92,7 @@ def ort_profile(onnx_path: str, crop_size: int, runs: int, threads: int, top_lev
 
 
 def main(argv=None) -> int:
+    """Command line: GFLOP and ONNX Runtime ms per feature-network module as a Markdown table; returns 0."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="fcot_lite")
     parser.add_argument("--weights", default=None)
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
     medians = {k: statistics.median(v) for k, v in times.items()}
     total_ms = sum(medians.values())
     keys = sorted(set(flops) | set(medians), key=lambda k: -flops.get(k, 0.0))
-    print(f"| module | GFLOP | share | ORT ms (median) | share |")
+    print("| module | GFLOP | share | ORT ms (median) | share |")
     print("|---|---:|---:|---:|---:|")
     for k in keys:
         f, t = flops.get(k, 0.0), medians.get(k, 0.0)

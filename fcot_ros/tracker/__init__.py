@@ -1,0 +1,1 @@
+"""The online tracker (FCOTTracker) and its parts: augmentation, sample memory, fusion, localisation, presets."""

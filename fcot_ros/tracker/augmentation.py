@@ -15,6 +15,8 @@ import numpy as np
 
 @dataclass
 class AugmentedSample:
+    """One first-frame training crop (S x S x 3 uint8), its window's shift (dx, dy) in crop pixels, its name."""
+
     crop: np.ndarray                 # (crop_size, crop_size, 3) uint8
     shift: Tuple[int, int]           # (dx, dy) crop pixels the window moved; the box moves by -shift
     name: str

@@ -24,6 +24,8 @@ import time
 import numpy as np
 import torch
 
+from fcot_ros.contract import LOST, TRACKING, UNCERTAIN, Tracker, TrackResult
+from fcot_ros.contract.validation import check_box, check_image
 from fcot_ros.errors import NotInitializedError
 from fcot_ros.tracker.augmentation import augment_first_frame, zoom_samples
 from fcot_ros.tracker.box_geometry import box_iou, clip_box, damp_size
@@ -32,8 +34,6 @@ from fcot_ros.tracker.fusion import ScoreFusion
 from fcot_ros.tracker.heap import release_free_heap
 from fcot_ros.tracker.localization import PeakFlag, hann_window, iou_select, localize, refine_peak
 from fcot_ros.tracker.memory import SampleMemory
-from fcot_ros.tracker.result import LOST, TRACKING, UNCERTAIN, TrackResult
-from fcot_ros.tracker.validation import check_box, check_image
 
 # iou_select (TrackingNet preset): a new box overlapping the previous one less than this is suspect
 IOU_SELECT_THRESHOLD = 0.05
@@ -64,8 +64,17 @@ def read_distances(regmap, row, col):
     return tuple(float(v) for v in (patch * weights).sum(dim=(1, 2)))
 
 
-class FCOTTracker:
-    """initialize(image, (x, y, w, h)); track(image) -> TrackResult. Images HxWx3 uint8 BGR."""
+class FCOTTracker(Tracker):
+    """initialize(image, (x, y, w, h)); track(image) -> TrackResult. Images HxWx3 uint8 BGR.
+
+    Implements the tracker contract (fcot_ros.contract.Tracker): it can rescale its state to a
+    resized view (``rescale``), and its online optimizers, score fusion and decoding run torch ops on
+    the calling thread (``uses_torch_threads``). Frames of another size than the init image's are
+    the business of contract.size_policy.SizeChangePolicy, not of this class.
+    """
+
+    can_rescale = True
+    uses_torch_threads = True
 
     def __init__(self, model, runtime, params, model_name="fcot"):
         """model: FCOTModel (its branches fit and apply the filters); runtime: FeatureRuntime of its
@@ -83,7 +92,6 @@ class FCOTTracker:
                                    params.merge_rate_72, mode=params.compat, device=self.device)
         self._window = hann_window(self.grid) if params.window_output else None
         self._initialized = False
-        self.lost_reason = None        # why tracking stopped (image size change), else None
         self._owed = [0, 0]            # classifier / regressor iterations carried over (max_update_iter_per_frame)
 
     # ------------------------------------------------------------------ geometry helpers
@@ -104,7 +112,6 @@ class FCOTTracker:
         image = check_image(image)
         x, y, w, h = check_box(box, image.shape, min_size=2.0)
         self._initialized = False       # until this initialisation has completed
-        self.lost_reason = None
         self._owed = [0, 0]
         p = self.params
         # the regression memory keeps only the windows around each sample's centre that its loss
@@ -158,7 +165,8 @@ class FCOTTracker:
 
         b = boxes_t.unsqueeze(1)
         mem = self.memory
-        self.f18 = m.cls18.fit(mem.view("cls18"), b, num_iter=p.net_opt_iter, start=f18.view(1, 1, *f18.shape[1:])).filter
+        self.f18 = m.cls18.fit(mem.view("cls18"), b, num_iter=p.net_opt_iter,
+                               start=f18.view(1, 1, *f18.shape[1:])).filter
         self.f72 = m.cls72.fit(mem.view("cls72"), b, num_iter=p.net_opt_iter_72,
                                start=f72.view(1, 1, *f72.shape[1:])).filter
         self.freg_init = freg
@@ -191,16 +199,11 @@ class FCOTTracker:
 
     @torch.inference_mode()
     def track(self, image) -> TrackResult:
+        """The target in the next frame: box [x, y, w, h] in image pixels, score, state and stage timings;
+        the online models learn from the frame unless it is uncertain or lost."""
         if not self._initialized:
             raise NotInitializedError("track() called before a successful initialize()")
         image = check_image(image)
-        size = (image.shape[1], image.shape[0])
-        if self.lost_reason is None and size != self.image_size:
-            self.lost_reason = self._resize(size)
-        if self.lost_reason is not None:
-            # stopped by an image size change (image_size_change): LOST until initialize()
-            t = time.perf_counter()
-            return self._result(0.0, LOST, (t, t, t, t, t))
         p = self.params
         self.frame_num += 1
         t0 = time.perf_counter()
@@ -254,17 +257,13 @@ class FCOTTracker:
             return 1.0
         return float(min(p.redetect_growth ** (self.lost_count - p.redetect_after + 1), p.redetect_max_zoom))
 
-    def _resize(self, size):
-        """The image size changed to ``size`` = (w, h): per params.image_size_change, scale the
-        state to it (returns None) or give the reason tracking stops."""
+    def rescale(self, size):
+        """Scale the state (position, size, search scale and its bounds) to frames of ``size`` =
+        (w, h) pixels showing the same view at another resolution (contract.size_policy decides when)."""
+        if not self._initialized:
+            raise NotInitializedError("rescale() called before a successful initialize()")
         (w0, h0), (w1, h1) = self.image_size, size
-        stop = f"image size changed from {w0}x{h0} to {w1}x{h1} while tracking"
-        if self.params.image_size_change != "rescale":
-            return stop + ": tracking stopped (image_size_change='lost'); call initialize() again"
         fx, fy = w1 / w0, h1 / h0
-        if abs(fx / fy - 1.0) > 0.01:
-            return stop + (f": the aspect ratio changed ({w0 / h0:.3f} -> {w1 / h1:.3f}), so the image "
-                           "cannot be a rescaled view; tracking stopped, call initialize() again")
         f = math.sqrt(fx * fy)
         self.pos = (self.pos[0] * fx, self.pos[1] * fy)
         self.search_centre = (self.search_centre[0] * fx, self.search_centre[1] * fy)
@@ -272,8 +271,7 @@ class FCOTTracker:
         self.scale *= f
         self.init_scale *= f
         self.scale_bounds = (self.scale_bounds[0] * f, self.scale_bounds[1] * f)
-        self.image_size = size
-        return None
+        self.image_size = (int(w1), int(h1))
 
     def _decode_box(self, regmap, row, col, centre, scale):
         """Image box from the distances at the peak cell (row, col) of the (4, 72, 72) map (crop px):

@@ -37,6 +37,7 @@ class ScoreFusion:
             raise ValueError(f"unknown fusion mode {mode!r}")
 
     def __call__(self, s18, s72):
+        """s18 (19, 19) and s72 (73, 73) score maps -> the fused (grid, grid) map in 4-pixel cells of the crop."""
         g = self.grid
         if self.mode == "authors":
             up = lambda s: F.interpolate(s[None, None], size=(g, g), mode="nearest")[0, 0]  # noqa: E731

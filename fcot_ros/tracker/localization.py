@@ -3,7 +3,7 @@ hard-negative analysis. Positions are (row, col) cells of the fused map (stride 
 
 The outcome is a ``PeakFlag`` (the authors' flags "normal", "uncertain", "hard_negative",
 "not_found"): what the score map says about this frame's peak. It is not the tracker's result
-state (tracker.result: "tracking", "uncertain", "lost"), which the tracker derives from it.
+state (contract.result: "tracking", "uncertain", "lost"), which the tracker derives from it.
 """
 from dataclasses import dataclass
 from enum import Enum
@@ -12,6 +12,8 @@ import numpy as np
 
 
 class PeakFlag(str, Enum):
+    """What the fused score map says about this frame's peak (the authors' localisation flags)."""
+
     NORMAL = "normal"                  # one clear peak
     UNCERTAIN = "uncertain"            # a distractor competes and neither is clearly the target
     HARD_NEGATIVE = "hard_negative"    # a distractor exists; train on this frame at once
@@ -20,6 +22,8 @@ class PeakFlag(str, Enum):
 
 @dataclass
 class Localization:
+    """Outcome of the localisation: the chosen peak (row, col) in cells of the fused score map, its score, its flag."""
+
     peak: tuple          # (row, col) cell of the chosen maximum
     score: float         # score at the chosen maximum (unwindowed)
     flag: PeakFlag

@@ -10,6 +10,8 @@ import torch
 
 
 class SampleMemory:
+    """Fixed-capacity sample memory: feature banks, boxes (xywh crop pixels) and DiMP sample weights."""
+
     def __init__(self, capacity, bank_shapes, init_min_weight, dtype=torch.float32, device="cpu"):
         """bank_shapes: {name: (C, H, W)}; each bank is a (capacity, C, H, W) tensor."""
         self.capacity = capacity
@@ -76,6 +78,7 @@ class SampleMemory:
         return self.banks[name][:self.num_stored].unsqueeze(1)
 
     def stored_boxes(self):
+        """Boxes of the stored samples, (N, 1, 4) xywh in crop pixels."""
         return self.boxes[:self.num_stored].unsqueeze(1)
 
     def sample_weights(self):

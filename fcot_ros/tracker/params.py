@@ -11,15 +11,16 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Tuple
 
 from fcot_ros.errors import ConfigurationError
+from fcot_ros.target_model.solvers import REG_SOLVERS
 
-REG_SOLVERS = ("steepest_descent", "exact")
 # "fcot_ros": our fixes of the authors' tracker; "authors": their behaviour exactly (fcot_tracker.py)
 COMPAT_MODES = ("fcot_ros", "authors")
-IMAGE_SIZE_CHANGES = ("lost", "rescale")
 
 
 @dataclass(frozen=True)
 class TrackerParams:
+    """Every setting of the online tracker (search region, augmentation, optimisation, fusion, localisation); frozen."""
+
     # search region
     search_area_scale: float = 4.5          # crop side = sqrt(w*h) * this, image pixels
     crop_size: int = 0                      # ours: pixels of the square crop the network sees (a multiple
@@ -100,13 +101,7 @@ class TrackerParams:
     # clamped to [1, max(W, H)] on both axes, exactly as the authors' tracker (to reproduce their
     # published numbers with their checkpoint and presets); "fcot_ros": our fixes (fcot_tracker.py)
     compat: str = "fcot_ros"
-    # ours: a frame whose size differs from the image given to initialize(): "lost" stops tracking:
-    # that and every later track() returns state "lost" with the last box and score 0, and
-    # FCOTTracker.lost_reason says why, until the next initialize(); "rescale" scales the tracker's
-    # state (position, size, search scale) to the new size when the aspect ratio is kept within 1% (a
-    # pure resolution change) and tracks on, else stops as "lost". (The authors' benchmarks never
-    # change size, so their presets are unaffected.)
-    image_size_change: str = "lost"
+    # (a frame of another size than the init image's: contract.size_policy.SizeChangePolicy)
 
     def __post_init__(self):
         if self.reg_solver not in REG_SOLVERS:
@@ -115,9 +110,6 @@ class TrackerParams:
             raise ConfigurationError(f"compat must be one of {COMPAT_MODES}, not {self.compat!r}")
         if self.init_batch_size < 0:
             raise ConfigurationError(f"init_batch_size must be >= 0, not {self.init_batch_size}")
-        if self.image_size_change not in IMAGE_SIZE_CHANGES:
-            raise ConfigurationError(f"image_size_change must be one of {IMAGE_SIZE_CHANGES}, "
-                                     f"not {self.image_size_change!r}")
         if self.max_update_iter_per_frame < 0:
             raise ConfigurationError(f"max_update_iter_per_frame must be >= 0, not {self.max_update_iter_per_frame}")
         if self.crop_size and (self.crop_size % 16 or self.crop_size < 64):
@@ -130,6 +122,7 @@ class TrackerParams:
             raise ConfigurationError(f"size_update_rate must be in (0, 1], not {self.size_update_rate}")
 
     def with_overrides(self, **overrides) -> "TrackerParams":
+        """A copy with the given fields replaced; unknown names raise ConfigurationError."""
         names = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - names)
         if unknown:
@@ -137,6 +130,7 @@ class TrackerParams:
         return replace(self, **overrides)
 
     def as_dict(self):
+        """The settings as a plain dict (field name -> value)."""
         return asdict(self)
 
 
@@ -185,6 +179,7 @@ PRESETS["default"] = PRESETS["training_free"].with_overrides(
 
 
 def get_params(preset: str = "default", **overrides) -> TrackerParams:
+    """The named preset (PRESETS) with ``overrides`` applied; an unknown preset raises ConfigurationError."""
     if preset not in PRESETS:
         raise ConfigurationError(f"unknown preset {preset!r}; choose one of {tuple(PRESETS)}")
     return PRESETS[preset].with_overrides(**overrides)

@@ -5,6 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
+from fcot_ros.tracker.box_geometry import box_iou as iou  # noqa: F401  (the tests' IoU is the package's)
+
 SEQUENCES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequences"
 
 
@@ -24,12 +26,3 @@ def load_sequence():
     if not SEQUENCES.is_dir():
         pytest.skip(f"shared sequences not found at {SEQUENCES}")
     return Sequence
-
-
-def iou(a, b):
-    """IoU of two (x, y, w, h) boxes."""
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0

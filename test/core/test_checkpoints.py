@@ -9,9 +9,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from fcot_ros.checkpoints import (FORMAT, detect_format, import_authors_checkpoint, load_checkpoint,
-                                  load_into_model, load_weights, map_authors_key, model_overrides,
-                                  read_authors_checkpoint, save_checkpoint, save_model)
+from fcot_ros.checkpoints import (
+    FORMAT,
+    detect_format,
+    import_authors_checkpoint,
+    load_checkpoint,
+    load_into_model,
+    load_weights,
+    map_authors_key,
+    model_overrides,
+    read_authors_checkpoint,
+    save_checkpoint,
+    save_model,
+)
 from fcot_ros.errors import CheckpointError
 from fcot_ros.models.fcot_model import build_model
 
@@ -291,6 +301,15 @@ def test_native_refusals(tmp_path):
         load_checkpoint(corrupt)
     with pytest.raises(CheckpointError, match="neither"):
         detect_format(corrupt)
+    # bytes flipped inside a tensor: torch.load would read the damaged weights without a word
+    # (shown: this assertion fails without the CRC-32 check in load_checkpoint)
+    flipped = bytearray(path.read_bytes())
+    for i in range(len(flipped) // 2, len(flipped) // 2 + 64):
+        flipped[i] ^= 0xFF
+    damaged = tmp_path / "flipped.pt"
+    damaged.write_bytes(bytes(flipped))
+    with pytest.raises(CheckpointError, match="fails its CRC-32 check"):
+        load_checkpoint(damaged)
     wrong = tmp_path / "wrong.pt"
     torch.save({"format": "something/1", "meta": {}, "state_dict": {}}, wrong)
     with pytest.raises(CheckpointError, match="not an fcot_ros checkpoint"):

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from conftest import iou
+
 from fcot_ros import build_tracker
 from fcot_ros.models.fcot_model import build_model
 from fcot_ros.target_model.regression_labels import regression_targets
@@ -109,6 +109,7 @@ def test_iou_select_rule():
     assert iou_select(PeakFlag.UNCERTAIN, 0.0, 0.05) is PeakFlag.NOT_FOUND
 
 
+@pytest.mark.slow
 def test_tracker_compat_changes_only_the_regression_label_fusion_and_clipping(load_sequence):
     seq = load_sequence("otb_Car4")
     ours = build_tracker(model="fcot_lite", backend="torch")

@@ -3,12 +3,11 @@ weights (a checkpoint does not fix it), and the tracker follows a real target at
 import numpy as np
 import pytest
 import torch
+from conftest import iou
 
 from fcot_ros import build_tracker
 from fcot_ros.assembly import load_model, model_spec, resolve_weights
 from fcot_ros.errors import CheckpointError, ConfigurationError
-
-from conftest import iou
 
 SHIPPED = resolve_weights(model_spec("fcot_lite"), None, "default")
 
@@ -41,6 +40,7 @@ def test_maps_at_256_are_the_288_maps_of_the_same_pixels():
     assert float((a - b).norm() / a.norm()) < 0.05
 
 
+@pytest.mark.slow
 def test_tracker_follows_a_real_target_at_a_smaller_crop(load_sequence):
     seq = load_sequence("otb_Car4")
     tracker = build_tracker(model="fcot_lite", backend="onnxruntime", crop_size=256, search_area_scale=4.0)

@@ -5,14 +5,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import iou
 
 from fcot_ros import build_tracker
 from fcot_ros.assembly import load_model, model_spec, resolve_weights
 from fcot_ros.errors import ConfigurationError
 from fcot_ros.runtime.torch_runtime import TorchRuntime
 from fcot_ros.tracker.memory import SampleMemory
-
-from conftest import iou
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -3,13 +3,12 @@ widened crop re-acquires the target (state "uncertain", no model update), and th
 the authors' presets."""
 import numpy as np
 import pytest
+from conftest import iou
 
 from fcot_ros import build_tracker
+from fcot_ros.contract import LOST, UNCERTAIN
 from fcot_ros.errors import ConfigurationError
 from fcot_ros.tracker.params import PRESETS, get_params
-from fcot_ros.tracker.result import LOST, UNCERTAIN
-
-from conftest import iou
 
 
 def test_settings_are_checked_and_off_for_the_authors():
@@ -21,6 +20,7 @@ def test_settings_are_checked_and_off_for_the_authors():
         get_params("default", redetect_after=-1)
 
 
+@pytest.mark.slow
 def test_lost_target_is_searched_wider_and_found_again(load_sequence):
     seq = load_sequence("otb_Car4")
     tracker = build_tracker(model="fcot_lite", backend="onnxruntime", redetect_after=2, redetect_growth=1.25,
@@ -43,6 +43,7 @@ def test_lost_target_is_searched_wider_and_found_again(load_sequence):
     assert iou(tracker.track(seq.image(k + 1)).box, seq.groundtruth[k + 1]) > 0.5
 
 
+@pytest.mark.slow
 def test_without_redetection_the_crop_never_widens(load_sequence):
     seq = load_sequence("otb_Car4")
     tracker = build_tracker(model="fcot_lite", backend="onnxruntime", redetect_after=0)

@@ -5,8 +5,11 @@ tracker with ONNX Runtime vs PyTorch on a real sequence, and TensorRT (skipped w
 Tolerances (measured on the 2-core CPU, torch 2.13 / onnxruntime 1.31, opset 17):
   graph outputs, max |ORT - torch|: fcot_lite <= 5.5e-6 (reg, values up to ~5), fcot_r50 (random init)
   <= 2.1e-6; asserted: max abs diff <= 1e-4 * max(1, max |torch|).
-  tracker boxes over otb_Crossing frames 2-40: max 0.80 px, mean 0.17 px per coordinate;
-  asserted: <= 2 px per coordinate and IoU >= 0.97 on every frame of the first 20.
+  the tracker, ONNX Runtime vs PyTorch, box IoU frame by frame over frames 1-19 (torch 2.13,
+  onnxruntime 1.32, 2-core AVX-512 CPU, 2026-12-05): otb_Car4 min 0.925, mean 0.977; otb_Crossing
+  (a 17 px wide pedestrian: 1 px is IoU ~0.9) min 0.940, mean 0.985.
+  asserted on both: every frame >= 0.85 and mean >= 0.93 (room for another CPU's rounding; a
+  backend that parts from the other drops below 0.5 within a few frames).
 """
 import logging
 import os
@@ -14,24 +17,38 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+
+# onnx and onnxruntime are requirements (requirements.txt): missing = a broken install, a failure, no skip
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402,F401
 import pytest
 import torch
 
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
-
-from fcot_ros.errors import BackendError  # noqa: E402
+from fcot_ros.assembly import RuntimeOptions, build_runtime  # noqa: E402
+from fcot_ros.errors import (
+    BackendError,  # noqa: E402
+    ConfigurationError,  # noqa: E402
+)
+from fcot_ros.models.fcot_model import build_model  # noqa: E402
 from fcot_ros.runtime import engine_cache  # noqa: E402
-from fcot_ros.runtime.export import (FEATURES_OUTPUTS, INIT_OUTPUTS, OPSET, cached_onnx,  # noqa: E402
-                                     example_inputs, export_onnx, read_metadata, state_dict_sha256)
+from fcot_ros.runtime.digests import file_sha256, state_dict_sha256  # noqa: E402
+from fcot_ros.runtime.export import (  # noqa: E402
+    FEATURES_OUTPUTS,
+    INIT_OUTPUTS,
+    OPSET,
+    cached_onnx,
+    example_inputs,
+    export_onnx,
+    read_metadata,
+)
 from fcot_ros.runtime.onnx_runtime import OnnxRuntime, crops_to_numpy, physical_cores  # noqa: E402
 from fcot_ros.runtime.tensorrt_runtime import tensorrt_available  # noqa: E402
-from fcot_ros.models.fcot_model import build_model  # noqa: E402
-from fcot_ros.assembly import RuntimeOptions, build_runtime  # noqa: E402
-from fcot_ros.errors import ConfigurationError  # noqa: E402
 
-TRACK_FRAMES = 20
-BOX_TOL_PX = 2.0
+# the tracker, ONNX Runtime vs PyTorch (see the module docstring for the measured figures)
+AGREE_SEQUENCES = ("otb_Crossing", "otb_Car4")
+AGREE_FRAMES = 20
+AGREE_MIN_IOU = 0.85
+AGREE_MEAN_IOU = 0.93
 
 
 def _rel_err(out, ref):
@@ -101,24 +118,31 @@ def _check_equivalence(features, paths, crop_size):
     return errs
 
 
-def test_cli_export_fcot_lite_and_ort_equivalence(lite, tmp_path, capsys, monkeypatch):
-    import fcot_ros.assembly as assembly
+@pytest.mark.slow
+def test_cli_export_fcot_lite_and_ort_equivalence(tmp_path, capsys):
+    """The real `fcot export` path, nothing patched: it loads the shipped weights, records that file,
+    its sha256 and the hash of the state dict it exported, and the graphs agree with the PyTorch
+    network that load_model("fcot_lite", shipped) builds from the same file."""
+    from fcot_ros.assembly import load_model
+    from fcot_ros.assembly.registry import WEIGHTS_DIR
     from fcot_ros.cli.main import main
-    # the very network compared below
-    monkeypatch.setattr(assembly, "load_model", lambda model, weights=None: lite)
+    shipped = (WEIGHTS_DIR / "fcot_lite.pt").resolve()
     assert main(["export", "--model", "fcot_lite", "--format", "onnx", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "crops (1, 3, 288, 288)" in printed and "boxes (N, 4)" in printed
     paths = {g: tmp_path / f"fcot_lite_{g}.onnx" for g in ("features", "init")}
-    meta = read_metadata(paths["init"])
-    # fcot export defaults to the shipped weights, and says so in the graphs' metadata
-    assert meta["model"] == "fcot_lite" and meta["weights"].endswith("data/weights/fcot_lite.pt")
-    assert meta["state_dict_sha256"] == state_dict_sha256(lite.features)
-    from fcot_ros.runtime.export import file_sha256
-    assert meta["weights_sha256"] == file_sha256(meta["weights"])
-    _check_equivalence(lite.features, paths, 288)
+    reference = load_model("fcot_lite", shipped).eval()
+    for path in paths.values():
+        meta = read_metadata(path)
+        # fcot export defaults to the shipped weights, and says so in the graphs' metadata
+        assert meta["model"] == "fcot_lite" and Path(meta["weights"]).resolve() == shipped
+        assert meta["weights_sha256"] == file_sha256(shipped)
+        assert meta["state_dict_sha256"] == state_dict_sha256(reference.features), \
+            "the exported network is not the one the shipped weights give"
+    _check_equivalence(reference.features, paths, 288)
 
 
+@pytest.mark.slow
 def test_export_fcot_r50_random_and_ort_equivalence(tmp_path):
     torch.manual_seed(0)
     net = build_model("fcot_r50", imagenet_backbone=False).eval()
@@ -130,6 +154,7 @@ def test_export_fcot_r50_random_and_ort_equivalence(tmp_path):
     _check_equivalence(net.features, paths, 288)
 
 
+@pytest.mark.slow
 def test_export_records_checkpoint_hash(lite, tmp_path):
     ckpt = tmp_path / "w.pth"
     ckpt.write_bytes(b"not really a checkpoint, only hashed")
@@ -147,6 +172,7 @@ def test_cli_export_r50_without_weights_is_a_clear_error(capsys):
 
 
 # ----------------------------------------------------------------------------------------------- cache
+@pytest.mark.slow
 def test_cache_hit_does_not_export_again(lite, lite_cache, monkeypatch):
     import fcot_ros.runtime.export as export_mod
     monkeypatch.setattr(export_mod, "export_onnx", lambda *a, **k: pytest.fail("re-exported a valid entry"))
@@ -154,6 +180,7 @@ def test_cache_hit_does_not_export_again(lite, lite_cache, monkeypatch):
     assert all(p.is_file() for p in paths.values())
 
 
+@pytest.mark.slow
 def test_corrupt_cache_is_reexported(lite, lite_cache, tmp_path, caplog):
     root = tmp_path / "cache"
     shutil.copytree(lite_cache, root)
@@ -224,6 +251,7 @@ def test_cache_dir_from_environment(monkeypatch, tmp_path):
 
 
 # ---------------------------------------------------------------------------------- backend selection
+@pytest.mark.slow
 def test_session_threads(lite_cache, lite):
     rt = build_runtime("onnxruntime", lite, "cpu", options=RuntimeOptions(cache_dir=str(lite_cache)))
     assert rt.name == "onnxruntime"
@@ -231,6 +259,7 @@ def test_session_threads(lite_cache, lite):
     assert physical_cores() <= len(os.sched_getaffinity(0))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="auto picks a GPU backend on this machine")
 def test_auto_picks_onnxruntime_on_cpu(lite, lite_cache, caplog):
     with caplog.at_level(logging.INFO, logger="fcot_ros"):
@@ -247,6 +276,7 @@ def test_auto_without_onnxruntime_picks_torch(lite, monkeypatch, caplog):
     assert rt.name == "torch" and "backend auto -> torch" in caplog.text
 
 
+@pytest.mark.slow
 def test_tensorrt_without_gpu_falls_back_with_warning(lite, lite_cache, caplog):
     if tensorrt_available():
         pytest.skip("a CUDA GPU and tensorrt are present")
@@ -268,6 +298,7 @@ def test_broken_onnx_runtime_falls_back_to_torch(lite, monkeypatch, caplog):
     assert rt.name == "torch" and "simulated" in caplog.text
 
 
+@pytest.mark.slow
 def test_unloadable_cached_graph_is_exported_again(lite, lite_cache, tmp_path, monkeypatch, caplog):
     """Hashes match but ONNX Runtime cannot load the file (e.g. written by a broken tool): the entry is
     cleared and exported again (the export itself is replaced by a copy of good files to save time)."""
@@ -323,25 +354,65 @@ def _run(tracker, seq, frames):
     return np.array([tracker.track(seq.image(i)).box for i in range(1, frames)], dtype=np.float64)
 
 
-def test_tracker_onnxruntime_matches_torch_on_real_sequence(load_sequence, lite_cache, monkeypatch):
+@pytest.fixture(scope="module")
+def shared_sequences_dir(load_sequence):
+    """../shared/data/sequences (load_sequence skips the test without it)."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sequences"
+
+
+def _first_frames(sequence, n):
+    from fcot_ros.datasets import Sequence
+    return Sequence(name=sequence.name, dataset=sequence.dataset,
+                    frames=[sequence.frames.path(i) for i in range(n)], boxes=sequence.boxes[:n])
+
+
+@pytest.mark.slow
+def test_tracker_onnxruntime_matches_torch_on_real_sequences(shared_sequences_dir, lite_cache, monkeypatch):
+    """The whole tracker with ONNX Runtime and with PyTorch features, frame by frame, through
+    fcot_ros.tools.backend_agreement.agreement, on the first AGREE_FRAMES frames of two sequences:
+    every frame's box IoU >= AGREE_MIN_IOU and the mean >= AGREE_MEAN_IOU (measured figures above)."""
     from fcot_ros import build_tracker
-    seq = load_sequence("otb_Crossing")
+    from fcot_ros.evaluation.loading import load_dataset
+    from fcot_ros.tools.backend_agreement import agreement
     monkeypatch.setenv("FCOT_CACHE_DIR", str(lite_cache))
-    t_ort = build_tracker(model="fcot_lite", backend="onnxruntime")
-    t_torch = build_tracker(model="fcot_lite", backend="torch")
-    assert t_ort.backend_name == "onnxruntime" and t_torch.backend_name == "torch"
-    boxes_ort = _run(t_ort, seq, TRACK_FRAMES)
-    boxes_torch = _run(t_torch, seq, TRACK_FRAMES)
-    diff = np.abs(boxes_ort - boxes_torch)
-    assert diff.max() <= BOX_TOL_PX, f"max box difference {diff.max():.3f} px"
-    # 1 px on the ~16 px wide pedestrian is IoU ~0.91: measured max 1.0 px, min IoU 0.91 (frame 17)
-    assert min(_iou(a, b) for a, b in zip(boxes_ort, boxes_torch)) >= 0.85
+    trackers = [build_tracker(model="fcot_lite", backend=b) for b in ("onnxruntime", "torch")]
+    assert [t.backend_name for t in trackers] == ["onnxruntime", "torch"]
+    for sequence in load_dataset("folder", shared_sequences_dir, list(AGREE_SEQUENCES)):
+        ious, parted = agreement(_first_frames(sequence, AGREE_FRAMES), trackers)
+        print(f"{sequence.name}: min IoU {ious.min():.3f}, mean {ious.mean():.3f}")
+        assert len(ious) == AGREE_FRAMES - 1
+        assert ious.min() >= AGREE_MIN_IOU and parted is None, (sequence.name, ious.round(3))
+        assert ious.mean() >= AGREE_MEAN_IOU, (sequence.name, ious.mean())
+
+
+@pytest.mark.slow
+def test_backend_agreement_command_prints_its_table(shared_sequences_dir, lite_cache, monkeypatch, tmp_path, capsys):
+    """python -m fcot_ros.tools.backend_agreement on two short real sequences (folders holding their
+    first AGREE_FRAMES frames): one row per sequence, and the overall line."""
+    from fcot_ros.tools.backend_agreement import main
+    monkeypatch.setenv("FCOT_CACHE_DIR", str(lite_cache))
+    for name in AGREE_SEQUENCES:
+        src, dst = shared_sequences_dir / name, tmp_path / name
+        (dst / "img").mkdir(parents=True)
+        for frame in sorted((src / "img").glob("*.jpg"))[:AGREE_FRAMES]:
+            (dst / "img" / frame.name).symlink_to(frame)
+        lines = (src / "groundtruth.txt").read_text().splitlines()[:AGREE_FRAMES]
+        (dst / "groundtruth.txt").write_text("\n".join(lines) + "\n")
+    assert main(["--sequences", str(tmp_path), "--names", ",".join(AGREE_SEQUENCES)]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("|")[1].strip(): line.split("|") for line in out.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip() in AGREE_SEQUENCES}
+    assert sorted(rows) == sorted(AGREE_SEQUENCES), out
+    for name, cells in rows.items():
+        assert int(cells[2]) == AGREE_FRAMES and float(cells[3]) >= AGREE_MEAN_IOU and cells[4].strip() == "-"
+    assert f"all {2 * (AGREE_FRAMES - 1)} frames: mean IoU" in out
 
 
 # -------------------------------------------------------------------------------------------- TensorRT
 needs_trt = pytest.mark.skipif(not tensorrt_available(), reason="TensorRT tests need a CUDA GPU and tensorrt")
 
 
+@pytest.mark.slow
 @needs_trt
 @pytest.mark.parametrize("precision,tol", [("fp32", 1e-3), ("fp16", 5e-2)])
 def test_tensorrt_engine_equivalence(lite, tmp_path, precision, tol):
@@ -368,6 +439,7 @@ def test_tensorrt_engine_equivalence(lite, tmp_path, precision, tol):
     assert max(_rel_err(o, r) for o, r in zip(rt2.extract(crops[:1]), ref)) <= tol
 
 
+@pytest.mark.slow
 @needs_trt
 def test_tracker_tensorrt_fp16_on_real_sequence(load_sequence, tmp_path, monkeypatch):
     from fcot_ros import build_tracker

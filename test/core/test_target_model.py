@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-
 from reference_filter_ops import conv_per_sequence
+
 from fcot_ros.target_model.classifier_optimizer import ClassifierOptimizer
 from fcot_ros.target_model.filter_ops import apply_feat_transpose, apply_filter
 from fcot_ros.target_model.radial_basis import bin_memberships, interpolate_bins

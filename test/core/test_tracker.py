@@ -2,11 +2,11 @@
 the view, and refuses bad input with clear errors while staying usable."""
 import numpy as np
 import pytest
-
 from conftest import iou
+
 from fcot_ros import build_tracker
+from fcot_ros.contract import LOST, STATES, TRACKING
 from fcot_ros.errors import InvalidBoxError, InvalidImageError, NotInitializedError
-from fcot_ros.tracker.result import LOST, STATES, TRACKING
 
 
 @pytest.fixture(scope="module")
@@ -14,6 +14,7 @@ def tracker():
     return build_tracker(model="fcot_lite", backend="torch")
 
 
+@pytest.mark.slow
 def test_holds_target_on_easy_sequence(tracker, load_sequence):
     seq = load_sequence("otb_Car4")
     tracker.initialize(seq.image(0), seq.groundtruth[0])
@@ -23,11 +24,14 @@ def test_holds_target_on_easy_sequence(tracker, load_sequence):
         assert result.state in STATES and np.isfinite(result.score)
         assert set(result.timings) == {"crop", "network", "decode", "optimizers"}
         overlaps.append(iou(result.box, seq.groundtruth[i]))
-    # measured 0.70 (fcot_lite, torch, CPU); the target must be held all along
-    assert np.mean(overlaps) > 0.55
+    # measured 0.70 (fcot_lite, torch, CPU, frames 1-99); asserted >= 0.65: Car4 is a steady sequence
+    # (float rounding of another CPU moves boxes by a pixel or less), a lost or drifting box falls far below
+    print(f"otb_Car4 frames 1-99: mean IoU {np.mean(overlaps):.3f}")
+    assert np.mean(overlaps) >= 0.65
     assert min(overlaps[-20:]) > 0.3
 
 
+@pytest.mark.slow
 def test_reports_lost_when_target_leaves_the_view(tracker, load_sequence):
     """A 300x360 view of tlp_Bike that pans right until the cyclist has left it."""
     seq = load_sequence("tlp_Bike")
@@ -85,67 +89,53 @@ def test_bad_inputs_get_clear_errors_and_tracker_stays_usable(tracker, load_sequ
     assert iou(fresh.track(seq.image(2)).box, seq.groundtruth[2]) > 0.5
 
 
-def test_box_partly_outside_is_clipped_and_tracked(tracker, load_sequence):
+def _visible(box, width, height):
+    """The part of an (x, y, w, h) box inside a width x height image, (x, y, w, h); None if empty."""
+    x0, y0 = max(box[0], 0.0), max(box[1], 0.0)
+    x1, y1 = min(box[0] + box[2], float(width)), min(box[1] + box[3], float(height))
+    return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edge", ["left", "right"])
+def test_box_partly_outside_is_clipped_and_tracked(tracker, load_sequence, edge):
+    """A first box that crosses the image edge (half of the pedestrian of otb_Crossing, 17x50 px,
+    outside a view cut through his middle) is accepted, clipped to the image, and tracked: every box
+    lies inside the image and follows the visible part of the target.
+
+    The view: frames cut at the first box's centre column (left: the columns from it on, so the box
+    starts at x = -8.5; right: the columns up to it, so the box ends 8.5 px past the right edge).
+    Measured (fcot_lite, torch, CPU), mean IoU with the visible part: left 0.52 over frames 1-5 (then
+    the pedestrian has walked out of that view), right 0.54 over frames 1-10; asserted >= 0.4 over at
+    least 5 frames (a tracker that refuses the box fails at once; one that loses it drops below 0.3).
+    """
     seq = load_sequence("otb_Crossing")
     x, y, w, h = seq.groundtruth[0]
-    tracker.initialize(seq.image(0), (x - 0.5 * w, y, 1.5 * w, h)) if x - 0.5 * w < 0 else \
-        tracker.initialize(seq.image(0), (x, y, w, h))
-    result = tracker.track(seq.image(1))
-    bx, by, bw, bh = result.box
-    height, width = seq.image(1).shape[:2]
-    assert 0 <= bx and 0 <= by and bx + bw <= width + 1e-6 and by + bh <= height + 1e-6
+    cut = int(round(x + w / 2))
+    if edge == "left":
+        def view(i):
+            return (np.ascontiguousarray(seq.image(i)[:, cut:]),
+                    (seq.groundtruth[i][0] - cut,) + tuple(seq.groundtruth[i][1:]))
+    else:
+        def view(i):
+            return np.ascontiguousarray(seq.image(i)[:, :cut]), tuple(seq.groundtruth[i])
+    image, box = view(0)
+    height, width = image.shape[:2]
+    assert box[0] < 0 < box[0] + box[2] <= width if edge == "left" else 0 <= box[0] < width < box[0] + box[2]
+    tracker.initialize(image, box)               # accepted: no InvalidBoxError
+    overlaps = []
+    for i in range(1, 11):
+        image, box = view(i)
+        bx, by, bw, bh = tracker.track(image).box
+        assert 0 <= bx and 0 <= by and bx + bw <= width + 1e-6 and by + bh <= height + 1e-6
+        visible = _visible(box, width, height)
+        if visible is not None:
+            overlaps.append(iou((bx, by, bw, bh), visible))
+    print(f"{edge}: mean IoU with the visible part {np.mean(overlaps):.3f}, min {min(overlaps):.3f}")
+    assert len(overlaps) >= 5 and np.mean(overlaps) >= 0.4, overlaps
 
 
-def _resized(image, f):
-    import cv2
-    return cv2.resize(image, (int(round(image.shape[1] * f)), int(round(image.shape[0] * f))),
-                      interpolation=cv2.INTER_AREA)
-
-
-def test_image_size_change_stops_tracking_with_lost(tracker, load_sequence):
-    """image_size_change "lost" (every preset's default): a frame of another size gives LOST with the
-    last box and a reason, and so does every later frame until initialize()."""
-    seq = load_sequence("otb_Car4")
-    assert tracker.params.image_size_change == "lost"
-    tracker.initialize(seq.image(0), seq.groundtruth[0])
-    for i in range(1, 4):
-        held = tracker.track(seq.image(i))
-    assert held.state != LOST and tracker.lost_reason is None
-    h, w = seq.image(4).shape[:2]
-    result = tracker.track(_resized(seq.image(4), 0.5))
-    assert result.state == LOST and result.score == 0.0
-    assert result.box == held.box                        # the last box, in the init image's pixels
-    assert f"from {w}x{h} to {w // 2}x{h // 2}" in tracker.lost_reason
-    assert "initialize" in tracker.lost_reason
-    assert tracker.track(seq.image(5)).state == LOST     # stopped, even at the old size
-    tracker.initialize(seq.image(5), seq.groundtruth[5])
-    assert tracker.lost_reason is None
-    assert iou(tracker.track(seq.image(6)).box, seq.groundtruth[6]) > 0.5
-
-
-def test_image_size_change_rescale_keeps_tracking_in_new_pixels(tracker, load_sequence):
-    """image_size_change "rescale": a pure resolution change (same aspect ratio) scales the state and
-    the boxes come back in the new image's pixels; an aspect-ratio change still stops (LOST)."""
-    seq = load_sequence("otb_Car4")
-    saved = tracker.params
-    tracker.params = saved.with_overrides(image_size_change="rescale")
-    try:
-        tracker.initialize(seq.image(0), seq.groundtruth[0])
-        for i in range(1, 10):
-            tracker.track(seq.image(i))
-        overlaps = []
-        for i in range(10, 30):
-            result = tracker.track(_resized(seq.image(i), 0.5))
-            assert result.state != LOST, tracker.lost_reason
-            overlaps.append(iou(result.box, tuple(0.5 * v for v in seq.groundtruth[i])))
-        assert tracker.lost_reason is None
-        assert np.mean(overlaps) > 0.5, overlaps
-        squeezed = tracker.track(np.ascontiguousarray(_resized(seq.image(30), 0.5)[:, :100]))
-        assert squeezed.state == LOST and "aspect ratio" in tracker.lost_reason
-    finally:
-        tracker.params = saved
-
-
+@pytest.mark.slow
 def test_first_updates_are_spread_over_frames(tracker, load_sequence):
     """max_update_iter_per_frame (default preset: 1) caps the classifier iterations of each step and
     carries the rest over; 0 (the authors' presets) runs each first-frame update in full."""

@@ -45,6 +45,7 @@ def test_forward_shapes_and_iterates():
     torch.testing.assert_close(only.cls72_scores[1], net(train, boxes, test, num_iter=1).cls72_scores[1])
 
 
+@pytest.mark.slow
 def test_backprop_reaches_every_parameter_and_matches_finite_differences():
     net = _tiny_model().train()
     train, boxes, test = _batch()

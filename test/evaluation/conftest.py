@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import pytest
-
 from eval_fixtures import SHARED_SEQUENCES
 
 

@@ -1,14 +1,15 @@
 """Smoke tests of fcot eval / bench / track through the dispatcher's main(argv)."""
 import json
 import shutil
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from eval_fixtures import touch_frames, write_boxes
 
 from fcot_ros.cli.main import main
-
-from eval_fixtures import touch_frames, write_boxes
 
 
 def _short_copy(src, dst, n):
@@ -28,6 +29,7 @@ def short_sequences(tmp_path_factory, shared_sequences):
     return root
 
 
+@pytest.mark.slow
 def test_eval_writes_results_report_and_plots(tmp_path, short_sequences, capsys):
     out = tmp_path / "results"
     argv = ["eval", "--dataset", "folder", "--root", str(short_sequences), "--trackers", "opencv_kcf,opencv_mil",
@@ -70,6 +72,7 @@ def test_eval_bad_root_is_a_clear_error(tmp_path, capsys):
     assert "expected <root>/<Sequence>/img/0001.jpg" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bench_table_and_json(tmp_path, short_sequences, capsys):
     out = tmp_path / "bench"
     code = main(["bench", "--sequences", str(short_sequences), "--trackers", "opencv_kcf,opencv_mil",
@@ -84,6 +87,7 @@ def test_bench_table_and_json(tmp_path, short_sequences, capsys):
     assert (out / "success.png").is_file() and (out / "report.md").is_file()
 
 
+@pytest.mark.slow
 def test_bench_reports_a_failing_configuration(tmp_path, short_sequences, capsys):
     code = main(["bench", "--sequences", str(short_sequences), "--trackers", "opencv_nope",
                  "--out", str(tmp_path / "b"), "--quiet"])
@@ -113,9 +117,10 @@ def test_track_needs_an_init_box(tmp_path, capsys):
     assert "--init" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_eval_on_a_rosbag_recording(tmp_path, short_sequences):
-    pytest.importorskip("rosbags")
-    from test_eval_rosbag import TOPIC, write_bag
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "datasets"))   # the bag writer
+    from datasets_fixtures import TOPIC, write_bag
     src = short_sequences / "otb_Crossing"
     frames = [cv2.imread(str(p)) for p in sorted((src / "img").iterdir())[:15]]
     bag = tmp_path / "bags" / "walk"
@@ -128,6 +133,7 @@ def test_eval_on_a_rosbag_recording(tmp_path, short_sequences):
     assert "| opencv_csrt | 1 | 14 |" in (out / "reports" / "rosbag" / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_bench_goes_on_past_a_failing_sequence(tmp_path, short_sequences, capsys):
     root = tmp_path / "seqs"
     shutil.copytree(short_sequences / "vot_bag", root / "vot_bag")
@@ -137,4 +143,4 @@ def test_bench_goes_on_past_a_failing_sequence(tmp_path, short_sequences, capsys
                  "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "| opencv_kcf | opencv | 1 | 24 |" in printed
-    assert "1 sequence(s) failed and are not in its means: zz_broken (OSError" in printed
+    assert "1 sequence(s) failed and are not in its means: zz_broken (DatasetError" in printed

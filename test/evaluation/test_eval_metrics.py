@@ -4,9 +4,16 @@ import math
 import numpy as np
 import pytest
 
-from fcot_ros.evaluation.boxes import centre_error, iou, normalised_centre_error, polygon_to_xywh
-from fcot_ros.evaluation.metrics import (SUCCESS_THRESHOLDS, precision_curve, score_sequence, scored_frames,
-                                         success_curve, summarise)
+from fcot_ros.evaluation.boxes import centre_error, normalised_centre_error, polygon_to_xywh
+from fcot_ros.evaluation.metrics import (
+    SUCCESS_THRESHOLDS,
+    precision_curve,
+    score_sequence,
+    scored_frames,
+    success_curve,
+    summarise,
+)
+from fcot_ros.tracker.box_geometry import iou
 
 NAN = float("nan")
 

@@ -1,7 +1,6 @@
 """opencv_nano: OpenCV's TrackerNano (NanoTrack v2) as a baseline, with its files from the
 ``weights`` parameter or $FCOT_NANO_DIR, a clear error without them, and its row in fcot bench."""
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from fcot_ros import build_tracker
 from fcot_ros.baselines.opencv_trackers import NANO_FILES, nanotrack_files
 from fcot_ros.errors import CheckpointError, ConfigurationError
-from fcot_ros.evaluation.datasets import load_dataset
+from fcot_ros.evaluation.loading import load_dataset
 from fcot_ros.evaluation.runner import parse_trackers, run_sequence
 from fcot_ros.tracker.box_geometry import box_iou
 
@@ -54,6 +53,7 @@ def test_other_baselines_take_no_files(nano_dir):
     assert [s.weights for s in specs] == ["some_fcot.pt", None]
 
 
+@pytest.mark.slow
 def test_nano_tracks_a_real_sequence_from_the_environment(nano_dir, monkeypatch):
     monkeypatch.setenv("FCOT_NANO_DIR", str(nano_dir))
     assert nanotrack_files() == tuple(nano_dir / f for f in NANO_FILES)
@@ -65,6 +65,7 @@ def test_nano_tracks_a_real_sequence_from_the_environment(nano_dir, monkeypatch)
     assert np.all((run.scores[1:] >= 0) & (run.scores[1:] <= 1)) and np.ptp(run.scores[1:]) > 0   # graded
 
 
+@pytest.mark.slow
 def test_fcot_bench_has_a_nano_row(nano_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("FCOT_NANO_DIR", raising=False)
     root = tmp_path / "seqs"

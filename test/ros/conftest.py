@@ -4,18 +4,17 @@ Network safety: this process and every process it starts use loopback-only DDS
 (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST + config/fastdds_localhost.xml) and a ROS_DOMAIN_ID of their
 own. Every process a test starts is stopped by its PID in a finally block, even when the test fails.
 
-Model: the node's default model (fcot_lite) when it can be built here; if building it raises
-ImportError or NotImplementedError (FCOT models not written yet), the tests fall back to opencv_csrt
-and say so in their output.
+Model: the node's default model, fcot_lite, always (FCOT_TEST_MODEL=<model> chooses another one
+explicitly, for work on the ROS layer). If it cannot be built here the tests fail with the reason;
+they never swap in another tracker.
 """
 import os
-import sys
 from pathlib import Path
 
 import pytest
+from ros_helpers import _DOMAIN_BASE, REPO, TRACKER_NODE, Proc
 
 from fcot_ros.tools.ros.launcher import node_args, replay_args
-from ros_helpers import _DOMAIN_BASE, REPO, TRACKER_NODE, Proc
 
 REQUIRE = bool(os.environ.get("FCOT_REQUIRE_ROS") or os.environ.get("CI"))
 
@@ -23,6 +22,7 @@ REQUIRE = bool(os.environ.get("FCOT_REQUIRE_ROS") or os.environ.get("CI"))
 def _ros_available():
     try:
         import rclpy  # noqa: F401
+
         import fcot_ros.msg  # noqa: F401
         import fcot_ros.srv  # noqa: F401
     except ImportError as e:
@@ -75,20 +75,11 @@ def _loopback_only():
 
 @pytest.fixture(scope="session")
 def test_model():
-    """fcot_lite if it builds here, else opencv_csrt (only on ImportError/NotImplementedError).
-
-    FCOT_TEST_MODEL=<model> overrides the choice (development of the ROS layer against a baseline).
-    """
+    """fcot_lite, built once here so that a broken install fails every node test with its reason
+    (FCOT_TEST_MODEL=<model> overrides the choice, explicitly)."""
     from fcot_ros import build_tracker
-    if os.environ.get("FCOT_TEST_MODEL"):
-        return os.environ["FCOT_TEST_MODEL"]
-    try:
-        build_tracker(model="fcot_lite")
-        model = "fcot_lite"
-    except (ImportError, NotImplementedError) as e:
-        model = "opencv_csrt"
-        print(f"\n[test/ros] fcot_lite cannot be built here ({type(e).__name__}: {e}); "
-              f"using opencv_csrt", file=sys.stderr)
+    model = os.environ.get("FCOT_TEST_MODEL") or "fcot_lite"
+    build_tracker(model=model, backend="torch")      # raises, with the reason, if it cannot be built
     return model
 
 
@@ -122,6 +113,7 @@ def procs(tmp_path):
 def ros_client():
     """Factory for TrackClient nodes in this process, each in its own rclpy context and domain."""
     import rclpy
+
     from fcot_ros.tools.ros.client import TrackClient
     made = []
 

@@ -72,6 +72,7 @@ def start_node(procs, client_factory, model, name="node", client_kw=None, **para
 
 def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
     from sensor_msgs.msg import Image
+
     from fcot_ros.ros.image_conversion import fill_image
     msg = Image()
     msg.header.frame_id = frame_id

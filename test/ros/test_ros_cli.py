@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from ros_helpers import REPO, STARTUP_S, Proc, new_domain_id, read_stamp_log, sequence, wait_for
+
 from fcot_ros.tools.ros.launcher import replay_args
 from fcot_ros.tools.ros.replay import read_groundtruth
 from fcot_ros.tools.ros.rosenv import localhost_env
@@ -26,9 +26,10 @@ from fcot_ros.tools.ros.rosenv import localhost_env
 ROS2 = shutil.which("ros2")
 CLI_TIMEOUT = 120.0      # one `ros2 ...` command on a busy 2-core machine (imports alone take seconds)
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     ROS2 is None and not os.environ.get("FCOT_REQUIRE_ROS"),
-    reason="no `ros2` command (source scripts/setup_env.sh with ../shared/ros2_cli beside the repo)")
+    reason="no `ros2` command (source scripts/setup_env.sh with ../shared/ros2_cli beside the repo)"),
+    pytest.mark.slow]  # every test runs `ros2 launch` (scripts/test.sh --fast skips them)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,8 @@ def param_get(ros2, domain, node, name, timeout=60.0):
 
 def launch(procs_started, tmp_path, domain, *arguments, name="launch"):
     """`ros2 launch fcot_ros tracker.launch.py ARGS` as a managed process (stopped by PID)."""
-    p = Proc([ROS2, "launch", "--noninteractive", "fcot_ros", "tracker.launch.py", *arguments], domain, tmp_path / f"{name}.log",
-             tmp_path)
+    p = Proc([ROS2, "launch", "--noninteractive", "fcot_ros", "tracker.launch.py", *arguments], domain,
+             tmp_path / f"{name}.log", tmp_path)
     procs_started.append(p)
     return p
 

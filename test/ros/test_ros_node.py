@@ -2,30 +2,41 @@
 from ../shared/data/sequences published at 30 Hz by the replay publisher (another process), results
 collected by a client node in this process. All DDS traffic stays on loopback (conftest.py).
 
-Model: the node's default fcot_lite if it builds here, else opencv_csrt (see conftest.test_model).
+Model: the node's default fcot_lite, required (a build failure fails the tests; see conftest.test_model).
 """
 import array
 import statistics
 import time
 
 import numpy as np
+import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
 from sensor_msgs.msg import Image
 
-from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
-from fcot_ros.evaluation.boxes import iou
 from fcot_ros.msg import TrackedTarget
-from fcot_ros.tools.ros.client import latency_ms
-from fcot_ros.ros.image_conversion import fill_image
-from fcot_ros.tools.ros.replay import read_groundtruth
 from fcot_ros.ros.stats import stamp_to_ns
+from fcot_ros.tools.ros.client import latency_ms
+from fcot_ros.tools.ros.replay import read_groundtruth
+from fcot_ros.tracker.box_geometry import iou
+
+pytestmark = pytest.mark.slow  # every test launches tracker_node (scripts/test.sh --fast skips them)
 
 # Mean IoU over the frames the node tracked, otb_Car4 frames 1-240 at 30 Hz (ping-pong, >= 8 s and
 # >= 30 results), init on frame 1 by stamp.
 # Measured here (2-core CPU shared with other test runs, load 5-7): opencv_csrt 0.61-0.87 over 5 runs
-# (it loses the car for a while in some runs when frames are dropped); fcot_lite: see docs/ros.md.
-# The bounds leave room for frames dropped under load.
-MIN_MEAN_IOU = {"opencv_csrt": 0.45, "fcot_lite": 0.5}
+# (it loses the car for a while in some runs when frames are dropped); fcot_lite 0.746 (2026-12-05,
+# load 5-6, 82 results: frames are dropped under that load, so the boxes are further apart than in
+# a run over every frame, 0.70 over frames 1-99 in test/core/test_tracker.py). Asserted for fcot_lite:
+# >= 0.6 (room for more dropped frames on a busier machine; a lost car gives < 0.3).
+MIN_MEAN_IOU = {"opencv_csrt": 0.45, "fcot_lite": 0.6}
+# TrackedTarget.confidence of fcot_lite is the peak of the fused score map (not clamped): measured
+# 0.52-0.99 in the same run. Asserted: every value in [0, 1.5] and the median >= 0.5 (a target that
+# is held scores well above the not-found threshold; a lost one near 0).
+MAX_CONFIDENCE = 1.5
+MIN_MEDIAN_CONFIDENCE = 0.5
+
+
 def assert_latest_frame_policy(results, step_ms, period_ms=1000 / 30, slack_ms=150):
     """Results [(arrival_ns, TrackedTarget)] in order came from a latest-frame policy, not a queue.
 
@@ -94,10 +105,13 @@ def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
                gt[[stamps[stamp_to_ns(m.header.stamp)] for _, m in tracked]])
     mean_iou = float(np.mean(ious))
     lat = [latency_ms(a, m) for a, m in tracked]
-    print(f"mean IoU {mean_iou:.3f}; latency median {statistics.median(lat):.1f} ms, "
-          f"p99 {np.percentile(lat, 99):.1f} ms")
+    conf = [m.confidence for _, m in tracked]
+    print(f"mean IoU {mean_iou:.3f}; confidence {min(conf):.3f}..{max(conf):.3f}; latency median "
+          f"{statistics.median(lat):.1f} ms, p99 {np.percentile(lat, 99):.1f} ms")
     assert mean_iou >= MIN_MEAN_IOU[test_model], f"mean IoU {mean_iou:.3f}"
-    assert all(0.0 <= m.confidence <= 10.0 for _, m in tracked)
+    assert all(0.0 <= c <= MAX_CONFIDENCE for c in conf), (min(conf), max(conf))
+    if test_model == "fcot_lite":
+        assert statistics.median(conf) >= MIN_MEDIAN_CONFIDENCE, statistics.median(conf)
     assert_latest_frame_policy(tracked, step_ms)
 
     # overlay: published because this client subscribes, same size as the input

@@ -1,9 +1,9 @@
 """Package files agree with the code: parameter file vs declared parameters, interfaces, launch file."""
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-
 from ros_helpers import REPO
 
 
@@ -21,6 +21,19 @@ def test_tracker_yaml_sets_every_declared_parameter_within_its_range():
         if spec.low is not None:
             assert spec.low <= v <= spec.high, name
         assert spec.description, name
+
+
+def test_tracker_yaml_comments_list_the_declared_choices():
+    """A comment that lists a parameter's choices ("a | b | c") lists exactly the declared ones."""
+    from fcot_ros.ros.params import SPECS
+    for line in (REPO / "config" / "tracker.yaml").read_text().splitlines():
+        name, _, rest = line.strip().partition(":")
+        if name not in SPECS or not SPECS[name].choices or "#" not in rest:
+            continue
+        run = re.search(r"\w+(?:\s*\|\s*\w+)+", rest.split("#", 1)[1])     # "a | b | c"
+        if run:
+            listed = [w.strip() for w in run.group(0).split("|")]
+            assert sorted(listed) == sorted(SPECS[name].choices), (name, listed)
 
 
 def test_interfaces_as_specified():
@@ -61,7 +74,7 @@ def test_launch_file_compiles():
 def test_limited_log_one_line_per_kind_and_period():
     """The node's refusal / time log: per kind (not per exact message), at most one line per period,
     and the next line says how many were held back."""
-    from fcot_ros.ros.node import _LimitedLog
+    from fcot_ros.ros.throttled_log import ThrottledLog
 
     class Logger:
         def __init__(self):
@@ -73,7 +86,7 @@ def test_limited_log_one_line_per_kind_and_period():
         info = warning
 
     logger = Logger()
-    limited = _LimitedLog(logger, period=3600.0)
+    limited = ThrottledLog(logger, period=3600.0)
     for k in range(400):
         limited("refuse:size", f"data has {1000 + k} bytes")
     limited("refuse:encoding", "unsupported encoding 'yuv422'")

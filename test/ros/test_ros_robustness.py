@@ -12,12 +12,14 @@ import cv2
 import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
 from sensor_msgs.msg import Image
 
-from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
 from fcot_ros.msg import TrackedTarget
 from fcot_ros.ros.stats import stamp_to_ns
 from fcot_ros.tools.ros.replay import list_frames, read_groundtruth
+
+pytestmark = pytest.mark.slow  # every test launches tracker_node (scripts/test.sh --fast skips them)
 
 PERIOD_NS = 33_333_333
 

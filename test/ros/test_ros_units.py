@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from fcot_ros.ros.buffers import LatestSlot, StampRing
-from fcot_ros.ros.image_conversion import (ImageConversionError, check_image_msg, compressed_to_bgr,
-                                           fill_image, image_to_bgr)
+from fcot_ros.ros.image_conversion import (
+    ImageConversionError,
+    check_image_msg,
+    compressed_to_bgr,
+    fill_image,
+    image_to_bgr,
+)
 from fcot_ros.ros.stats import RateLatency, percentiles
 
 pytestmark = pytest.mark.no_ros

@@ -66,6 +66,7 @@ def test_pack_start_weights_are_the_shipped_ones_with_their_backbone(pack):
     assert all(torch.equal(state[k], shipped[k]) for k in shipped)
 
 
+@pytest.mark.slow
 def test_pack_refuses_a_budget_it_cannot_meet(shared_data, tmp_path):
     root = tmp_path / "root"
     root.mkdir()
@@ -80,6 +81,7 @@ def test_a_negative_time_budget_is_refused():
         load_recipe(REPO / "training/configs/fcot_lite_gpu_ratchet.yaml", ["run.max_minutes=-1"])
 
 
+@pytest.mark.slow
 def test_max_minutes_stops_after_the_step_that_crosses_it(pack, tmp_path):
     out, _ = pack
     sets = ["run.batch_size=1", "data.samples_per_epoch=2", "run.device=cpu", "run.progress=false",
@@ -91,6 +93,7 @@ def test_max_minutes_stops_after_the_step_that_crosses_it(pack, tmp_path):
     assert state["extra"]["step"] == 1 and "optimizer" in state["extra"]
 
 
+@pytest.mark.slow
 def test_device_script_dry_run_on_the_cpu(pack, tmp_path):
     """The prepared device run, shrunk: timings and agreement of torch and ONNX Runtime, a training run
     that stops on its time budget, and a shipped weights file that differs from the start weights."""

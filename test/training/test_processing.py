@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
+from fcot_ros.target_model.regression_labels import regression_targets
 from training.data.processing import Jitter, jitter_box, process_sample, search_crop
 from training.data.sampler import SampleSampler, WeightedSource
 from training.data.sources import load_source
 from training.losses import gaussian_labels, iou_loss, lb_hinge, regression_loss
-from fcot_ros.target_model.regression_labels import regression_targets
 
 
 def _painted_frame(shared_data, box):
@@ -92,8 +92,10 @@ def test_regression_targets_and_iou_loss():
     true = torch.zeros(2, 1, 4, 72, 72)
     for n in range(2):
         x, y, w, h = (v / 4 for v in boxes[n, 0].tolist())
-        true[n, 0] = torch.stack([grid.view(1, 72) - x + 0 * grid.view(72, 1), x + w - grid.view(1, 72) + 0 * grid.view(72, 1),
-                                  grid.view(72, 1) - y + 0 * grid.view(1, 72), y + h - grid.view(72, 1) + 0 * grid.view(1, 72)])
+        true[n, 0] = torch.stack([grid.view(1, 72) - x + 0 * grid.view(72, 1),
+                                  x + w - grid.view(1, 72) + 0 * grid.view(72, 1),
+                                  grid.view(72, 1) - y + 0 * grid.view(1, 72),
+                                  y + h - grid.view(72, 1) + 0 * grid.view(1, 72)])
     assert float(regression_loss(true.clamp(min=0), boxes)) == pytest.approx(0.0, abs=1e-6)
     assert float(regression_loss(true.clamp(min=0) * 1.5, boxes)) > 0.1
     # IoU of (l, r, t, b) = (1, 1, 1, 1) vs (2, 2, 2, 2): I = 4, U = 16 -> -log(5 / 17)

@@ -1,5 +1,5 @@
 """The shipped fcot_lite weights against their model card: the card describes the file that ships,
-and the default tracker reproduces the card's validation AUC on a short validation sequence."""
+and the default tracker reproduces the card's validation AUC on two short validation sequences."""
 import hashlib
 import json
 
@@ -7,23 +7,26 @@ import pytest
 
 from fcot_ros import build_tracker
 from fcot_ros.assembly.registry import WEIGHTS_DIR
-from fcot_ros.evaluation.datasets import load_dataset
+from fcot_ros.datasets.folder import video_of
+from fcot_ros.evaluation.loading import load_dataset
 from fcot_ros.evaluation.metrics import score_sequence
 from fcot_ros.evaluation.runner import run_sequence
-from training.data.sources.folder import video_of
-from training.data.splits import read_split
 from training.config import resolve_path
+from training.data.splits import read_split
 
 CARD = WEIGHTS_DIR / "fcot_lite.json"
 WEIGHTS = WEIGHTS_DIR / "fcot_lite.pt"
-# otb_Boy (72 frames, a validation sequence): short, and one on which the tracker is steady under
-# float rounding (ONNX Runtime and PyTorch boxes agree to IoU 0.998 there), so another CPU's rounding
-# moves its AUC by far less than the tolerance. Measured on this machine: 0.865 / 0.866 with the shipped
-# weights (the card's figure of 2026-12-01 / 2026-12-04; re-detection does not act on otb_Boy), 0.833
-# training-free, 0.872 with stage B's epoch-1 checkpoint: a wrong or stale weights file or a changed
-# preset falls outside the card's figure +- 0.015.
-SEQUENCE = "otb_Boy"
-AUC_TOLERANCE = 0.015
+# Two short validation sequences, run as on the card: ONNX Runtime on the CPU, the card's preset, the
+# given first box. Measured here (2026-12-05, shipped weights, onnxruntime on the CPU): otb_Boy 0.8664,
+# otb_Singer1 0.8342, both equal to the card's figures to 4 digits. What must fall outside: the
+# training-free network, otb_Boy 0.834 (-0.032) and otb_Singer1 0.841 (+0.0065); stage B's epoch-1
+# checkpoint (measured before, otb_Boy 0.872: +0.0056). The tolerance, 0.005 per sequence, rejects
+# each of them on at least one sequence. It leaves room for another CPU's rounding: ONNX Runtime's
+# features differ by ~1e-6 between AVX2 and AVX-512 kernels, and on otb_Boy even the ONNX Runtime and
+# PyTorch runs agree to box IoU 0.998, i.e. AUC steps far below 0.005.
+SEQUENCES = ("otb_Boy", "otb_Singer1")
+AUC_TOLERANCE = 0.005
+BACKEND, DEVICE = "onnxruntime", "cpu"     # as the card's figures were measured
 
 
 @pytest.fixture(scope="module")
@@ -46,17 +49,21 @@ def test_card_describes_the_shipped_file(card):
     assert card["data"] and all(d["licences"] for d in card["data"])
 
 
+@pytest.mark.slow
 def test_default_tracker_reproduces_the_validation_auc(card, shared_data):
     shipped = card["validation"]["shipped"]
     per_sequence = card["validation"]["per_sequence_auc"]
-    assert SEQUENCE in per_sequence, f"the model card scores no {SEQUENCE}"
-    found = [seq for root in ("sequences", "train") for seq in load_dataset("folder", shared_data / root)
-             if seq.name == SEQUENCE]
-    assert found, f"{SEQUENCE} not found under {shared_data}"
-    sequence = found[0]
-    tracker = build_tracker(model="fcot_lite", backend=shipped["backend"], preset=shipped["preset"])
-    run = run_sequence(tracker, sequence)
-    auc = score_sequence(run.boxes, sequence.ground_truth, name=sequence.name).auc
-    expected = per_sequence[sequence.name]
-    assert abs(auc - expected) <= AUC_TOLERANCE, \
-        f"{sequence.name}: AUC {auc:.3f}, the model card reports {expected:.3f} (tolerance {AUC_TOLERANCE})"
+    found = {seq.name: seq for root in ("sequences", "train") for seq in load_dataset("folder", shared_data / root)
+             if seq.name in SEQUENCES}
+    failures = []
+    for name in SEQUENCES:
+        assert name in per_sequence, f"the model card scores no {name}"
+        assert name in found, f"{name} not found under {shared_data}"
+        tracker = build_tracker(model="fcot_lite", backend=BACKEND, device=DEVICE, preset=shipped["preset"])
+        assert tracker.backend_name == BACKEND, f"ran on {tracker.backend_name}, not {BACKEND}"
+        run = run_sequence(tracker, found[name])
+        auc = score_sequence(run.boxes, found[name].ground_truth, name=name).auc
+        print(f"{name}: AUC {auc:.4f}, card {per_sequence[name]:.4f}")
+        if abs(auc - per_sequence[name]) > AUC_TOLERANCE:
+            failures.append(f"{name}: AUC {auc:.4f}, the model card reports {per_sequence[name]:.4f}")
+    assert not failures, f"{failures} (tolerance {AUC_TOLERANCE})"

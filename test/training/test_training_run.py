@@ -32,6 +32,7 @@ def _loss_on(model, recipe, items):
         return float(actor(collate(items))[0])
 
 
+@pytest.mark.slow
 def test_short_run_lowers_the_loss(shared_data, tmp_path):
     """Six epochs over the same four real samples (data.resample_every_epoch false): their loss drops."""
     recipe = load_recipe(RECIPE, SMALL + ["optim.epochs=6", "run.seed=1", "data.resample_every_epoch=false",
@@ -49,6 +50,7 @@ def test_short_run_lowers_the_loss(shared_data, tmp_path):
     assert result.samples_per_second > 0
 
 
+@pytest.mark.slow
 def test_resume_continues_bit_equal(shared_data, tmp_path):
     common = SMALL + ["optim.epochs=2", "optim.milestones=[1]"]
     straight = train(load_recipe(RECIPE, common), out_dir=tmp_path / "a")
@@ -70,6 +72,7 @@ def test_resume_continues_bit_equal(shared_data, tmp_path):
     assert np.isfinite(tracker.track(seq.frame(1)).box).all()
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_average_the_single_process_gradients(shared_data, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MASTER_ADDR": "127.0.0.1"}
     sets = SMALL + ["run.seed=3"]
@@ -86,6 +89,7 @@ def test_ddp_two_processes_average_the_single_process_gradients(shared_data, tmp
         assert error < 1e-3, (key, error)
 
 
+@pytest.mark.slow
 def test_shipped_cpu_recipe_runs_from_its_file(shared_data, tmp_path):
     """fcot_lite_cpu.yaml as shipped (288-pixel crops, its data, split and losses): two steps, export."""
     run = subprocess.run([sys.executable, "-m", "training", "--config", str(RECIPE), "--out", str(tmp_path / "r"),
@@ -95,6 +99,7 @@ def test_shipped_cpu_recipe_runs_from_its_file(shared_data, tmp_path):
     assert "2 steps" in run.stdout and (tmp_path / "r" / "export" / "fcot_lite_features.onnx").is_file()
 
 
+@pytest.mark.slow
 def test_bad_recipe_is_refused_by_the_command(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(RECIPE.read_text().replace("freeze_bn: true", "freeze_bn: true\n  frozen_bn: true"))

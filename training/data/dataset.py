@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from fcot_ros.errors import DatasetError
 from training.config import DataConfig, resolve_path
 from training.data.processing import Jitter, process_sample
 from training.data.sampler import SampleSampler, WeightedSource
@@ -24,7 +25,6 @@ def load_sources(data: DataConfig) -> List[WeightedSource]:
         sequences = load_source(src.kind, resolve_path(src.root), **src.options)
         chosen = select_split(sequences, validation, src.split)
         if not chosen:
-            from fcot_ros.evaluation.datasets.common import DatasetError
             raise DatasetError(f"data.sources[{i}] ({src.kind} at {src.root}, split {src.split}) has no sequence left")
         out.append(WeightedSource(f"{src.kind}:{src.root}", chosen, src.weight, src.static_images))
     return out
@@ -41,12 +41,14 @@ class SampleDataset(Dataset):
         self.epoch = 0
 
     def set_epoch(self, epoch: int):
+        """Use epoch ``epoch``'s samples (part of every item's random seed)."""
         self.epoch = int(epoch)
 
     def __len__(self):
         return self.data.samples_per_epoch
 
     def rng(self, index: int) -> np.random.Generator:
+        """The random generator of item ``index`` in this epoch, seeded by (seed, epoch, index)."""
         epoch = self.epoch if self.data.resample_every_epoch else 0
         return np.random.default_rng([self.seed, epoch, int(index)])
 

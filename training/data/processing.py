@@ -21,6 +21,8 @@ from fcot_ros.tracker.crop import extract_crop, image_to_crop
 
 @dataclass(frozen=True)
 class Jitter:
+    """Box jitter: ``center`` (max shift in units of sqrt(w h)) and ``scale`` (std of the log size change)."""
+
     center: float
     scale: float
 
@@ -48,6 +50,7 @@ def search_crop(image, box, jittered, search_area_factor, crop_size):
 
 
 def to_gray(image):
+    """A BGR image converted to grayscale, kept as 3 identical BGR channels."""
     return cv2.cvtColor(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
 
 

@@ -12,19 +12,22 @@ the newest: the RMG initial filter comes from it) and ``num_test`` test frames, 
 the jitter of the processing makes the crops differ.
 """
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple
+from typing import List, Tuple
+from typing import Sequence as SequenceType
 
 import numpy as np
 
-from fcot_ros.evaluation.datasets.common import DatasetError
-from training.data.sources import TrainSequence
+from fcot_ros.datasets import Sequence
+from fcot_ros.errors import DatasetError
 
 MAX_DRAWS = 100      # sequences tried before a source is declared unusable
 
 
 @dataclass(frozen=True)
 class SampleSpec:
-    sequence: TrainSequence
+    """One training sample: a sequence and the indices of its train frames (newest first) and test frames."""
+
+    sequence: Sequence
     train_ids: Tuple[int, ...]
     test_ids: Tuple[int, ...]
 
@@ -32,8 +35,9 @@ class SampleSpec:
 @dataclass
 class WeightedSource:
     """Sequences of one recipe source, its sampling weight, and whether its frames are used as stills."""
+
     name: str
-    sequences: List[TrainSequence]
+    sequences: List[Sequence]
     weight: float
     static_images: bool = False
 
@@ -48,7 +52,7 @@ def _visible_in(visible: np.ndarray, low: int, high: int) -> np.ndarray:
 class SampleSampler:
     """draw(rng) -> SampleSpec from weighted sources (see the module doc)."""
 
-    def __init__(self, sources: Sequence[WeightedSource], num_train: int = 3, num_test: int = 3, max_gap: int = 30,
+    def __init__(self, sources: SequenceType[WeightedSource], num_train: int = 3, num_test: int = 3, max_gap: int = 30,
                  gap_increase: int = 5, min_visible: int = 2):
         self.num_train, self.num_test = num_train, num_test
         self.max_gap, self.gap_increase = max_gap, gap_increase
@@ -58,7 +62,8 @@ class SampleSampler:
                 stills = [(seq, int(i)) for seq in source.sequences for i in np.flatnonzero(seq.visible)]
                 usable = stills
             else:
-                usable = [seq for seq in source.sequences if seq.is_static_image or int(seq.visible.sum()) >= min_visible]
+                usable = [seq for seq in source.sequences
+                          if seq.is_static_image or int(seq.visible.sum()) >= min_visible]
                 stills = None
             if not usable:
                 raise DatasetError(f"training source {source.name} has no usable sequence "
@@ -73,6 +78,7 @@ class SampleSampler:
         return sum(len(v) for v in self._videos)
 
     def draw(self, rng: np.random.Generator) -> SampleSpec:
+        """One sample from a source chosen by weight (still images give the same frame throughout)."""
         k = int(rng.choice(len(self.sources), p=self.probabilities))
         if self._stills[k] is not None:
             seq, frame = self._stills[k][int(rng.integers(len(self._stills[k])))]
@@ -90,7 +96,7 @@ class SampleSampler:
     def _still(self, seq, frame):
         return SampleSpec(seq, (frame,) * self.num_train, (frame,) * self.num_test)
 
-    def causal_frames(self, seq: TrainSequence, rng: np.random.Generator):
+    def causal_frames(self, seq: Sequence, rng: np.random.Generator):
         """SampleSpec of DiMP's causal sampling on ``seq``, or None when it has too few visible frames."""
         visible, n = seq.visible, seq.num_frames
         bases = _visible_in(visible, self.num_train - 1, n - self.num_test)

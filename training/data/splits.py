@@ -3,10 +3,11 @@
 from pathlib import Path
 from typing import List, Set
 
-from fcot_ros.evaluation.datasets.common import DatasetError
+from fcot_ros.errors import DatasetError
 
 
 def read_split(path) -> Set[str]:
+    """Video names listed in a split file (``#`` comments, blank lines skipped); DatasetError if missing or empty."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"split file {path} not found")

@@ -1,4 +1,4 @@
-"""Client side of tracker_node, shared by the demo, the benchmark and the tests.
+"""Client side of tracker_node, shared by the demo, the node load test and the tests.
 
 ``TrackClient`` (an rclpy node, spun in a background thread) records every TrackedTarget with its
 arrival time, keeps the latest /diagnostics values of the tracker, and calls track/init / track/stop.
@@ -20,6 +20,8 @@ STATE_NAMES = {TrackedTarget.IDLE: "idle", TrackedTarget.TRACKING: "tracking",
 
 
 class TrackClient(Node):
+    """Client node of tracker_node, spun in its own thread: records targets and diagnostics, calls init/stop."""
+
     def __init__(self, namespace: str = "", name: str = "fcot_client", context=None, debug_images: bool = False):
         """debug_images: also subscribe to track/debug_image (best effort) and keep what arrives in
         ``self.debug_images``. Subscriptions are made here, before spinning starts: rclpy entities
@@ -67,6 +69,7 @@ class TrackClient(Node):
 
     # ------------------------------------------------------------------ queries
     def wait_for_service(self, timeout: float = 30.0) -> bool:
+        """Wait up to ``timeout`` s for each of track/init and track/stop; True when both are available."""
         return self._init.wait_for_service(timeout_sec=timeout) and \
             self._stop.wait_for_service(timeout_sec=timeout)
 
@@ -87,6 +90,7 @@ class TrackClient(Node):
         return self._call(self._init, req, timeout)
 
     def stop(self, timeout: float = 10.0):
+        """Call track/stop; returns the Trigger response (success, message)."""
         return self._call(self._stop, Trigger.Request(), timeout)
 
     @staticmethod
@@ -101,6 +105,7 @@ class TrackClient(Node):
         return fut.result()
 
     def count(self) -> int:
+        """Number of TrackedTarget messages received so far."""
         with self._lock:
             return len(self.received)
 
@@ -116,10 +121,12 @@ class TrackClient(Node):
         return True
 
     def targets_since(self, index: int = 0):
+        """The (arrival_ns, TrackedTarget) pairs received from index ``index`` on (a copy)."""
         with self._lock:
             return list(self.received[index:])
 
     def close(self):
+        """Stop the spinning thread and destroy the node."""
         self._executor.shutdown(timeout_sec=2.0)
         self._thread.join(timeout=2.0)
         self.destroy_node()

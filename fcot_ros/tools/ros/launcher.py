@@ -1,4 +1,4 @@
-"""Start tracker_node and the replay publisher as separate processes (demo, benchmark, tests).
+"""Start tracker_node and the replay publisher as separate processes (demo, node load test, tests).
 
 Without the ros2 CLI or launch (no wheels for them), the processes are started with subprocess in a
 loopback-only DDS environment (fcot_ros.tools.ros.rosenv) and always stopped by their own PID.
@@ -35,9 +35,11 @@ class ManagedProcess:
         self.pid = self.proc.pid
 
     def alive(self) -> bool:
+        """True while the process has not exited."""
         return self.proc.poll() is None
 
     def log(self) -> str:
+        """Everything the process has written to its log so far."""
         if not self._log.closed:
             self._log.flush()
         return self.log_path.read_text(errors="replace")

@@ -30,6 +30,7 @@ BAG_START_NS = 1_600_000_000 * 1_000_000_000      # the "recording" time of --st
 
 
 def list_frames(folder) -> list:
+    """The .jpg/.jpeg/.png files of ``folder`` (or of its img/), sorted by name; FileNotFoundError if none."""
     folder = Path(folder)
     if (folder / "img").is_dir():
         folder = folder / "img"
@@ -41,7 +42,7 @@ def list_frames(folder) -> list:
 
 def read_groundtruth(folder):
     """(N, 4) float array of x,y,w,h from groundtruth.txt beside the frames (NaN rows allowed), or None."""
-    from fcot_ros.evaluation.datasets.common import read_boxes
+    from fcot_ros.datasets.parsing import read_boxes
     folder = Path(folder)
     for p in (folder / "groundtruth.txt", folder.parent / "groundtruth.txt"):
         if p.is_file():
@@ -74,13 +75,15 @@ def frame_order(n: int, loop: str):
 
 
 def parse_size(text):
+    """"WxH" -> (w, h) in pixels; None for an empty string."""
     if not text:
         return None
     w, h = text.lower().split("x")
     return int(w), int(h)
 
 
-def main(argv=None):
+def parse_args(argv=None):
+    """The replay publisher's command line (see the module's docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--frames", required=True, help="folder of frames (or of img/ + groundtruth.txt)")
     ap.add_argument("--topic", default="image")
@@ -104,8 +107,96 @@ def main(argv=None):
                     help="header stamps: wall clock (default), all zero, or a looping recorded timeline")
     ap.add_argument("--allow-network", action="store_true",
                     help="do not force loopback-only DDS (for use on a robot's network)")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def prepare_frames(args) -> list:
+    """The frames of --frames, decoded, resized to --size and converted to --encoding."""
+    frames = load_frames(list_frames(args.frames), parse_size(args.size), args.max_frames or None)
+    conv = {"bgr8": None, "rgb8": cv2.COLOR_BGR2RGB, "mono8": cv2.COLOR_BGR2GRAY,
+            "bgra8": cv2.COLOR_BGR2BGRA, "rgba8": cv2.COLOR_BGR2RGBA}[args.encoding]
+    return frames if conv is None else [cv2.cvtColor(f, conv) for f in frames]
+
+
+class Stamper:
+    """Header stamps (ns) per --stamps: the node's clock (wall), 0 (zero), or a recorded timeline
+    BAG_START_NS + k / rate for the k-th frame since the last loop started (bag)."""
+
+    def __init__(self, mode: str, rate: float, node):
+        self.mode, self.node = mode, node
+        self.bag_period_ns = int(round(1e9 / rate))
+        self.bag_k = 0           # position in the recorded timeline; back to 0 at each loop
+
+    def __call__(self, first_of_loop: bool) -> int:
+        """The header stamp (ns) of the next published frame; ``first_of_loop`` restarts the bag timeline."""
+        if self.mode == "zero":
+            return 0
+        if self.mode == "bag":
+            if first_of_loop:
+                self.bag_k = 0
+            ns = BAG_START_NS + self.bag_k * self.bag_period_ns
+            self.bag_k += 1
+            return ns
+        return self.node.get_clock().now().nanoseconds
+
+
+def play(node, pub, frames, args, log) -> None:
+    """Publish ``frames`` on ``pub`` at --rate for --duration s (or once), after waiting for a
+    subscriber; with --wait-file, the first frame is re-sent every 0.5 s until the file exists.
+    Writes "stamp_ns,frame_index" per published frame to ``log`` (or None)."""
+    from sensor_msgs.msg import Image
+
+    from fcot_ros.ros.image_conversion import fill_image
+    stamp_of = Stamper(args.stamps, args.rate, node)
+    loop = args.loop or ("pingpong" if args.duration > 0 else "none")
+    sent = 0
+
+    def make(index, first_of_loop=False):
+        msg = Image()
+        msg.header.frame_id = args.frame_id
+        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_of(first_of_loop), 1_000_000_000)
+        fill_image(msg, frames[index], args.encoding)
+        return msg
+
+    t_wait = time.monotonic()
+    while pub.get_subscription_count() == 0 and time.monotonic() - t_wait < args.wait_subscribers:
+        time.sleep(0.05)
+    time.sleep(args.start_delay)
+    period = 1.0 / args.rate
+    order = frame_order(len(frames), loop)
+    if args.wait_file:
+        first = next(order)
+        msg = make(first, first_of_loop=True)
+        if log:
+            log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{first}\n")
+        sent += 1
+        while not Path(args.wait_file).exists():
+            pub.publish(msg)
+            time.sleep(0.5)
+    t0 = time.monotonic() - sent * period
+    previous = None
+    for i in order:
+        due = t0 + sent * period
+        if args.duration > 0 and due - t0 >= args.duration:
+            break
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        # a new loop of the frame list starts where the index goes back to the first frame
+        msg = make(i, first_of_loop=previous is not None and i == 0 and previous != 0)
+        previous = i
+        pub.publish(msg)
+        if log:
+            log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{i}\n")
+        sent += 1
+    elapsed = time.monotonic() - t0
+    print(f"replay: published {sent} frames in {elapsed:.1f} s ({sent / max(elapsed, 1e-9):.1f} Hz) "
+          f"on {pub.topic_name}", flush=True)
+
+
+def main(argv=None):
+    """Play the frames until done (or Ctrl-C); returns 0."""
+    args = parse_args(argv)
     from fcot_ros.tools.ros.rosenv import check_safe_env, use_localhost_env
     if not args.allow_network:
         use_localhost_env()
@@ -115,78 +206,15 @@ def main(argv=None):
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import Image
 
-    from fcot_ros.ros.image_conversion import fill_image
-
-    files = list_frames(args.frames)
-    frames = load_frames(files, parse_size(args.size), args.max_frames or None)
-    conv = {"bgr8": None, "rgb8": cv2.COLOR_BGR2RGB, "mono8": cv2.COLOR_BGR2GRAY,
-            "bgra8": cv2.COLOR_BGR2BGRA, "rgba8": cv2.COLOR_BGR2RGBA}[args.encoding]
-    if conv is not None:
-        frames = [cv2.cvtColor(f, conv) for f in frames]
-    loop = args.loop or ("pingpong" if args.duration > 0 else "none")
-
+    frames = prepare_frames(args)
     rclpy.init()
     node = rclpy.create_node("fcot_replay")
     qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE if args.reliable
                      else ReliabilityPolicy.BEST_EFFORT)
     pub = node.create_publisher(Image, args.topic, qos)
     log = open(args.stamp_log, "w", buffering=1) if args.stamp_log else None
-    sent = 0
-    bag_period_ns = int(round(1e9 / args.rate))
-    bag_k = [0]              # position in the recorded timeline; back to 0 at each loop
-
-    def stamp_of(index, first_of_loop):
-        if args.stamps == "zero":
-            return 0
-        if args.stamps == "bag":
-            if first_of_loop:
-                bag_k[0] = 0
-            ns = BAG_START_NS + bag_k[0] * bag_period_ns
-            bag_k[0] += 1
-            return ns
-        return node.get_clock().now().nanoseconds
-
-    def make(index, first_of_loop=False):
-        msg = Image()
-        msg.header.frame_id = args.frame_id
-        msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_of(index, first_of_loop), 1_000_000_000)
-        fill_image(msg, frames[index], args.encoding)
-        return msg
     try:
-        t_wait = time.monotonic()
-        while pub.get_subscription_count() == 0 and time.monotonic() - t_wait < args.wait_subscribers:
-            time.sleep(0.05)
-        time.sleep(args.start_delay)
-        period = 1.0 / args.rate
-        order = frame_order(len(frames), loop)
-        if args.wait_file:
-            first = next(order)
-            msg = make(first, first_of_loop=True)
-            if log:
-                log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{first}\n")
-            sent += 1
-            while not Path(args.wait_file).exists():
-                pub.publish(msg)
-                time.sleep(0.5)
-        t0 = time.monotonic() - sent * period
-        previous = None
-        for i in order:
-            due = t0 + sent * period
-            if args.duration > 0 and due - t0 >= args.duration:
-                break
-            delay = due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            # a new loop of the frame list starts where the index goes back to the first frame
-            msg = make(i, first_of_loop=previous is not None and i == 0 and previous != 0)
-            previous = i
-            pub.publish(msg)
-            if log:
-                log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{i}\n")
-            sent += 1
-        elapsed = time.monotonic() - t0
-        print(f"replay: published {sent} frames in {elapsed:.1f} s ({sent / max(elapsed, 1e-9):.1f} Hz) "
-              f"on {pub.topic_name}", flush=True)
+        play(node, pub, frames, args, log)
     except KeyboardInterrupt:
         pass
     finally:
