@@ -113,15 +113,17 @@ def test_zero_repeated_and_backward_stamps_keep_tracking(procs, ros_client, test
     assert len([m for m in _tracked(client, n4) if stamp_to_ns(m.header.stamp) == resend_stamp]) <= 1
     assert wait_for(lambda: _diag(client, "frames_resent") >= 5, 5), client.diagnostics
 
-    # 4. a burst of bad frames of as many sizes: each counted, a handful of log lines (per kind, per 2 s)
+    # 4. a burst of bad frames of as many sizes: each counted, a handful of log lines (per kind, per 2 s).
+    # Small frames (a 40 x 30 corner), 50 per second: a full-size burst over loopback UDP loses whole
+    # messages to socket buffers before the node sees them (CI run of 2026-12-04: < 50 of 60 arrived).
     refused0 = _diag(client, "frames_refused")
     lines0 = node.log().count("refused image")
-    img = feed.frames[0]
+    img = np.ascontiguousarray(feed.frames[0][:30, :40])
     for k in range(60):
         bad = image_msg(img)
         bad.data = bad.data[:len(bad.data) - 3 * (k + 1)]     # 60 different byte counts
         feed.pub.publish(bad)
-        time.sleep(0.01)
+        time.sleep(0.02)
     assert wait_for(lambda: _diag(client, "frames_refused") >= refused0 + 50, 10), client.diagnostics
     time.sleep(0.5)
     assert node.log().count("refused image") - lines0 <= 3, node.log()[-3000:]
