@@ -115,7 +115,7 @@ def test_zero_repeated_and_backward_stamps_keep_tracking(procs, ros_client, test
 
     # 4. a burst of bad frames of as many sizes: each counted, a handful of log lines (per kind, per 2 s).
     # Small frames (a 40 x 30 corner), 50 per second: a full-size burst over loopback UDP loses whole
-    # messages to socket buffers before the node sees them (CI run of 2026-12-04: < 50 of 60 arrived).
+    # messages to socket buffers before the node sees them (CI run of commit 495f373: < 50 of 60 counted).
     refused0 = _diag(client, "frames_refused")
     lines0 = node.log().count("refused image")
     img = np.ascontiguousarray(feed.frames[0][:30, :40])
