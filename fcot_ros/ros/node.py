@@ -3,8 +3,11 @@
 Interface (names relative to the node's namespace):
   sub  image (sensor_msgs/Image)  or  image/compressed (sensor_msgs/CompressedImage)
   srv  track/init (fcot_ros/srv/InitTrack), track/stop (std_srvs/Trigger)
-  pub  track/target (fcot_ros/msg/TrackedTarget), track/debug_image (sensor_msgs/Image, drawn only
-       while subscribed), /diagnostics (diagnostic_msgs/DiagnosticArray)
+  sub  camera_info (sensor_msgs/CameraInfo: the image topic's sibling, or camera_info_topic)
+  pub  track/target (fcot_ros/msg/TrackedTarget), track/detection (vision_msgs/Detection2D, when
+       vision_msgs is installed), track/bearing (geometry_msgs/Vector3Stamped, with a CameraInfo),
+       track/event (fcot_ros/msg/TrackEvent, transient local), track/debug_image (sensor_msgs/Image,
+       drawn only while subscribed), /diagnostics (diagnostic_msgs/DiagnosticArray)
 
 Threads: a multi-threaded executor runs the image callback, the services and the diagnostics timer
 in callback groups of their own, so that images keep coming in (ring buffer + latest-frame slot)
@@ -23,19 +26,23 @@ subscription, the two services, the diagnostics timer and the executor of ``main
 """
 import signal
 import sys
+from dataclasses import dataclass
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Vector3Stamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
 
 from fcot_ros.errors import FCOTError
-from fcot_ros.msg import TrackedTarget
+from fcot_ros.msg import TrackedTarget, TrackEvent
+from fcot_ros.ros.outputs import vision_msgs_detection
 from fcot_ros.ros.params import declare_and_read
 from fcot_ros.ros.parts import build_parts
 from fcot_ros.srv import InitTrack
@@ -58,21 +65,66 @@ def image_input(node, params: dict):
 
 
 DEBUG_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+# track/event: a subscriber that joins late (a mission manager restarted) receives the last event
+EVENT_QOS = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.TRANSIENT_LOCAL)
+CAMERA_INFO_QOS = QoSProfile(depth=5, reliability=ReliabilityPolicy.BEST_EFFORT)   # takes reliable ones too
 
 
-def create_outputs(node, create_publisher):
-    """(target, debug image, diagnostics) publishers of ``node``, made by ``create_publisher``
-    (node.create_publisher, or a lifecycle node's create_lifecycle_publisher)."""
-    return (create_publisher(TrackedTarget, "track/target", 10),
-            create_publisher(Image, "track/debug_image", DEBUG_QOS),
-            create_publisher(DiagnosticArray, "/diagnostics", 10))
+@dataclass
+class Publishers:
+    """The publishers of one tracker_node; detection is None without vision_msgs."""
+
+    target: object
+    debug: object
+    diagnostics: object
+    detection: object
+    bearing: object
+    event: object
+
+    def all(self) -> list:
+        """Every publisher made (to destroy)."""
+        return [p for p in (self.target, self.debug, self.diagnostics, self.detection, self.bearing, self.event)
+                if p is not None]
 
 
-def create_inputs(node, parts, diag_pub) -> list:
-    """The image subscription, track/init, track/stop and the diagnostics timer of ``node``, wired to
-    ``parts``; returns them (to destroy). Image callback, services and timer each in a callback group
-    (and executor thread) of their own: images keep coming in while track/init builds a target model."""
+def no_event_handlers(publisher: bool) -> dict:
+    """create_publisher / create_subscription keyword arguments for an entity without QoS event
+    handlers (rclpy's default ones log incompatible QoS). Entities that are destroyed while the node
+    spins need this: destroying one whose event handler a multi-threaded executor is adding to its
+    wait set raises InvalidHandle in the executor and ends the process (rclpy, Kilted), which is what
+    `ros2 lifecycle set /tracker deactivate` did."""
+    callbacks = PublisherEventCallbacks if publisher else SubscriptionEventCallbacks
+    return {"event_callbacks": callbacks(use_default_callbacks=False)}
+
+
+def create_outputs(node, create_publisher, event_handlers: bool = True) -> Publishers:
+    """The publishers of ``node``, made by ``create_publisher`` (node.create_publisher, or a lifecycle
+    node's create_lifecycle_publisher; ``event_handlers=False`` for publishers that are destroyed
+    while spinning, see no_event_handlers). Without vision_msgs: no track/detection, and one log
+    line why."""
+    detection_types = vision_msgs_detection()
+    if detection_types[0] is None:
+        node.get_logger().warning(detection_types[1])
+    kw = {} if event_handlers else no_event_handlers(publisher=True)
+    return Publishers(
+        target=create_publisher(TrackedTarget, "track/target", 10, **kw),
+        debug=create_publisher(Image, "track/debug_image", DEBUG_QOS, **kw),
+        diagnostics=create_publisher(DiagnosticArray, "/diagnostics", 10, **kw),
+        detection=(create_publisher(detection_types[0], "track/detection", 10, **kw)
+                   if detection_types[0] is not None else None),
+        bearing=create_publisher(Vector3Stamped, "track/bearing", 10, **kw),
+        event=create_publisher(TrackEvent, "track/event", EVENT_QOS, **kw))
+
+
+def create_inputs(node, parts, diag_pub, event_handlers: bool = True) -> list:
+    """The image subscription, track/init, track/stop, the diagnostics timer and the camera_info
+    subscription of ``node``, wired to ``parts``; returns them (to destroy; ``event_handlers=False``
+    when that happens while spinning, see no_event_handlers). Image callback, services and timer
+    each in a callback group (and executor thread) of their own: images keep coming in while
+    track/init builds a target model."""
     p = parts.params
+    kw = {} if event_handlers else no_event_handlers(publisher=False)
     msg_type, topic, _ = image_input(node, p)
     services = MutuallyExclusiveCallbackGroup()
 
@@ -83,13 +135,15 @@ def create_inputs(node, parts, diag_pub) -> list:
 
     return [
         node.create_subscription(msg_type, topic, parts.intake.on_image, image_qos(p),
-                                 callback_group=MutuallyExclusiveCallbackGroup()),
+                                 callback_group=MutuallyExclusiveCallbackGroup(), **kw),
         node.create_service(InitTrack, "track/init", parts.services.on_init, callback_group=services),
         node.create_service(Trigger, "track/stop", parts.services.on_stop, callback_group=services),
         # steady clock: diagnostics keep coming with use_sim_time and no (or a paused) /clock
         node.create_timer(p["diagnostics_period_s"], publish_diagnostics,
                           callback_group=MutuallyExclusiveCallbackGroup(),
                           clock=Clock(clock_type=ClockType.STEADY_TIME)),
+        node.create_subscription(CameraInfo, parts.cameras.topic, parts.cameras.on_camera_info, CAMERA_INFO_QOS,
+                                 callback_group=services, **kw),
     ]
 
 
@@ -115,11 +169,11 @@ class TrackerNode(Node):
         super().__init__("tracker", **kwargs)
         self.p = declare_and_read(self)
         _, _, self.image_topic = image_input(self, self.p)
-        target_pub, debug_pub, diag_pub = create_outputs(self, self.create_publisher)
-        self.parts = build_parts(self, self.p, self.image_topic, target_pub, debug_pub)
+        pubs = create_outputs(self, self.create_publisher)
+        self.parts = build_parts(self, self.p, self.image_topic, pubs)
         self.model_name, self.backend_name = self.parts.model_name, self.parts.backend_name
         self.use_sim_time = self.parts.use_sim_time
-        self._inputs = create_inputs(self, self.parts, diag_pub)
+        self._inputs = create_inputs(self, self.parts, pubs.diagnostics)
         self.parts.loop.start()
         log_ready(self, self.parts, self.image_topic)
 
@@ -151,6 +205,12 @@ GIL_SWITCH_INTERVAL_S = 0.0001
 
 def main(args=None):
     """Entry point of tracker_node: build the node, spin it on three threads, exit 1 when it cannot start."""
+    run(TrackerNode, args)
+
+
+def run(make_node, args=None):
+    """Build the node with ``make_node()`` (TrackerNode, or the lifecycle variant), spin it on three
+    threads until shut down, then stop it cleanly; exit 1 when it cannot start."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     rclpy.init(args=args)
     node = None
@@ -158,7 +218,7 @@ def main(args=None):
     code = 0
     try:
         try:
-            node = TrackerNode()
+            node = make_node()
         except (FCOTError, ValueError, ImportError, NotImplementedError, RuntimeError) as e:
             # a tracker that cannot be built or a bad parameter: say why and exit non-zero
             rclpy.logging.get_logger("tracker").fatal(f"cannot start: {type(e).__name__}: {e}")

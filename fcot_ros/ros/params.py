@@ -64,6 +64,15 @@ SPECS = {
                                  "kind of refusal (encoding, step, size, empty, decode), with the number "
                                  "refused since; every refusal is counted in /diagnostics.",
                                  low=0.0, high=3600.0),
+    "camera_info_topic": Spec("", "sensor_msgs/CameraInfo topic for track/bearing; empty = the image topic's "
+                              "sibling, as image_transport finds it (/cam/image -> /cam/camera_info)."),
+    "camera_info_stamp_tolerance_ms": Spec(10.0, "A frame's CameraInfo is the one with its stamp, else the "
+                                           "nearest within this many ms; none: no bearing for that frame (the "
+                                           "box is published all the same). A static calibration published "
+                                           "rarely needs a large value.", low=0.0, high=3.6e6),
+    "image_rectified": Spec(False, "The images are rectified (image_rect): the bearing uses CameraInfo's P and "
+                            "R, no distortion; false: raw images, K and D (plumb_bob, rational_polynomial, "
+                            "equidistant)."),
     "publish_debug_image": Spec(True, "Publish track/debug_image (drawn only while someone subscribes)."),
     "diagnostics_period_s": Spec(1.0, "Period of /diagnostics messages.", low=0.1, high=60.0),
     "stats_window_s": Spec(5.0, "Window of the rate and latency figures in /diagnostics.", low=1.0, high=120.0),

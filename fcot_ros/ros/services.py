@@ -46,7 +46,7 @@ class TrackServices:
             if session.state == TrackedTarget.IDLE:
                 resp.success, resp.message = False, "not tracking"
             else:
-                session.stop_locked()
+                session.stop_locked("track/stop service")
                 resp.success, resp.message = True, "stopped"
         if resp.success:
             self._log.info(f"track/stop: {resp.message}")

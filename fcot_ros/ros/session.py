@@ -10,10 +10,12 @@ import threading
 import time
 
 import numpy as np
+from builtin_interfaces.msg import Time
+from std_msgs.msg import Header
 
 from fcot_ros.contract import TRACKER_STAGES
 from fcot_ros.errors import FCOTError
-from fcot_ros.msg import TrackedTarget
+from fcot_ros.msg import TrackedTarget, TrackEvent
 from fcot_ros.ros.image_conversion import ImageConversionError
 from fcot_ros.ros.intake import TIME_LOG_PERIOD_S, to_bgr
 from fcot_ros.ros.outputs import STATE_CODES
@@ -30,13 +32,21 @@ STAGES = NODE_STAGES + TRACKER_STAGES
 class TrackingSession:
     """tracker: a contract Tracker behind a SizeChangePolicy (None when it could not be built);
     params: the node's parameter values; intake: Intake; outputs: Outputs; logger: the node's
-    logger; throttled: ThrottledLog; now_ns: callable, the node clock in ns (latency)."""
+    logger; throttled: ThrottledLog; now_ns: callable, the node clock in ns (latency); cameras:
+    CameraInfoStore (the bearing of the box) or None.
 
-    def __init__(self, tracker, params: dict, intake, outputs, logger, throttled, now_ns):
+    Track ids count the successful starts (1, 2, ...); TrackEvents go out on start (INIT), on the
+    way into LOST (LOST), from LOST back to TRACKING (REACQUIRED) and when tracking ends (STOPPED).
+    """
+
+    def __init__(self, tracker, params: dict, intake, outputs, logger, throttled, now_ns, cameras=None):
         self.tracker, self.p, self.intake, self.out = tracker, params, intake, outputs
         self._log, self._throttled, self._now_ns = logger, throttled, now_ns
+        self.cameras = cameras
         self.lock = threading.Lock()
         self.state = TrackedTarget.IDLE
+        self.track_id = 0
+        self._lost_reported = False      # a LOST event went out and no REACQUIRED since
         self.initializing = False
         self._after_seq = 0              # only frames that arrived after the init frame are tracked
         self._epoch = 0                  # time epoch (Intake) of the frames being tracked
@@ -75,6 +85,11 @@ class TrackingSession:
                     self.state = TrackedTarget.IDLE
                     return False, f"tracker refused the box: {e}", was
                 self.state = TrackedTarget.TRACKING
+                self.track_id += 1
+                self._lost_reported = False
+                x, y, w, h = box
+                self.out.event(frame.msg.header, TrackEvent.INIT, self.track_id,
+                               f"track/init with box x={x:g} y={y:g} w={w:g} h={h:g}")
                 # track only frames that arrived after the init frame, in the init frame's time epoch
                 # or later; what came in while initialising waits in the latest slot
                 self._after_seq, self._epoch = frame.seq, frame.epoch
@@ -88,13 +103,20 @@ class TrackingSession:
             self.initializing = False
         return True, "", was
 
-    def stop_locked(self):
-        """End tracking (caller holds ``lock``): state IDLE, one IDLE TrackedTarget."""
+    def stop_locked(self, reason: str = "track/stop"):
+        """End tracking (caller holds ``lock``): state IDLE, one IDLE TrackedTarget, a STOPPED event
+        with ``reason`` (stamped with the node clock, the last image's frame_id)."""
+        was = self.state
         self.state = TrackedTarget.IDLE
         self.size_lost = None
         self.intake.slot.clear()
         if self._last_header is not None:
-            self.out.target(self._last_header, None, 0.0, TrackedTarget.IDLE)
+            self.out.target(self._last_header, None, 0.0, TrackedTarget.IDLE, self.track_id)
+        if was != TrackedTarget.IDLE:
+            now = self._now_ns()
+            header = Header(frame_id=self._last_header.frame_id if self._last_header is not None else "",
+                            stamp=Time(sec=now // 1_000_000_000, nanosec=now % 1_000_000_000))
+            self.out.event(header, TrackEvent.STOPPED, self.track_id, reason)
 
     # ------------------------------------------------------------------ one step (tracking thread)
     def step(self, frame):
@@ -135,7 +157,7 @@ class TrackingSession:
         if frame.epoch != self._epoch:
             self._epoch = frame.epoch
             if self.p["time_jump_policy"] == "stop":
-                self.stop_locked()
+                self.stop_locked("image stamps went back (time_jump_policy=stop)")
                 self._log.warning("tracking stopped: image stamps went back (time_jump_policy=stop); "
                                   "call track/init again")
                 return False
@@ -174,20 +196,39 @@ class TrackingSession:
         if not policy.stopped:
             return False
         self.size_lost = self.size_lost or f"{policy.lost_reason}; call track/init again"
+        if self.state != TrackedTarget.LOST:
+            self.out.event(frame.msg.header, TrackEvent.LOST, self.track_id, self.size_lost)
+            self._lost_reported = True
         self.state = TrackedTarget.LOST
         self._last_header = frame.msg.header
-        self.out.target(frame.msg.header, result.box, 0.0, TrackedTarget.LOST)
+        self.out.target(frame.msg.header, result.box, 0.0, TrackedTarget.LOST, self.track_id)
         self._throttled("size", self.size_lost, period=TIME_LOG_PERIOD_S)
         return True
+
+    def _state_event(self, header, was, result):
+        """LOST on the way into LOST; REACQUIRED at the first TRACKING after a LOST (a re-detection
+        may pass through UNCERTAIN first)."""
+        if self.state == TrackedTarget.LOST and was != TrackedTarget.LOST:
+            reason = self.tracker.lost_reason or f"target not found (confidence {float(result.score):.2f})"
+            self.out.event(header, TrackEvent.LOST, self.track_id, reason)
+            self._lost_reported = True
+        elif self.state == TrackedTarget.TRACKING and self._lost_reported:
+            self.out.event(header, TrackEvent.REACQUIRED, self.track_id,
+                           f"target found again (confidence {float(result.score):.2f})")
+            self._lost_reported = False
 
     def _publish(self, frame, image, result, t_start, step_ms):
         header = frame.msg.header
         self._last_frame = frame
-        self.state = STATE_CODES.get(result.state, TrackedTarget.UNCERTAIN)
+        was, self.state = self.state, STATE_CODES.get(result.state, TrackedTarget.UNCERTAIN)
         self._last_box = tuple(float(v) for v in result.box)
         self._last_header = header
         t_pub = time.monotonic()
-        out = self.out.target(header, self._last_box, float(result.score), self.state)
+        self._state_event(header, was, result)
+        bearing = None
+        if self.cameras is not None and self.state != TrackedTarget.LOST:
+            bearing = self.cameras.bearing(frame.stamp_ns, (image.shape[1], image.shape[0]), self._last_box)
+        out = self.out.target(header, self._last_box, float(result.score), self.state, self.track_id, bearing)
         t_done = time.monotonic()
         latency_ms = (self._now_ns() - frame.stamp_ns) / 1e6
         ok = frame.stamp_ns > 0 and LATENCY_RANGE_MS[0] <= latency_ms <= LATENCY_RANGE_MS[1]

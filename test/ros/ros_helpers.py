@@ -71,6 +71,7 @@ def start_node(procs, client_factory, model, name="node", client_kw=None, **para
 
 
 def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
+    """sensor_msgs/Image of ``img`` (H x W x 3 uint8) with ``stamp_ns`` (None: the wall clock now)."""
     from sensor_msgs.msg import Image
 
     from fcot_ros.ros.image_conversion import fill_image
@@ -80,3 +81,36 @@ def image_msg(img, encoding="bgr8", stamp_ns=None, frame_id="camera"):
         stamp_ns = time.time_ns()
     msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 1_000_000_000)
     return fill_image(msg, img, encoding)
+
+
+class Feeder:
+    """Publishes frames of a sequence from the test process, one call = one frame."""
+
+    def __init__(self, client, seq, n=60):
+        import cv2
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from sensor_msgs.msg import Image
+
+        from fcot_ros.tools.ros.replay import list_frames
+        self.pub = client.create_publisher(Image, "image", QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
+        self.frames = [cv2.imread(str(f)) for f in list_frames(seq)[:n]]
+        self.k = 0
+        assert wait_for(lambda: self.pub.get_subscription_count() > 0, 20), "the node does not subscribe"
+
+    def send(self, stamp_ns, image=None, pause=1 / 30):
+        if image is None:
+            image = self.frames[self.k % len(self.frames)]
+            self.k += 1
+        msg = image_msg(image, stamp_ns=stamp_ns)
+        self.pub.publish(msg)
+        time.sleep(pause)
+        return msg
+
+    def stream_until(self, cond, stamps, timeout=STARTUP_S):
+        """Send frames with the stamps from iterator ``stamps`` until cond() holds (or time is up)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if cond():
+                return True
+            self.send(next(stamps))
+        return cond()

@@ -168,3 +168,67 @@ def test_launch_arguments_env_profile_model_and_log_level(ros2, started, tmp_pat
     assert bad.returncode != 0 and "log_level 'loud'" in bad.stdout + bad.stderr, bad
     bad = run_cli(ros2, domain, "launch", "fcot_ros", "tracker.launch.py", "fastdds_profile:=/no/such.xml")
     assert bad.returncode != 0 and "does not exist" in bad.stdout + bad.stderr, bad
+
+
+def test_lifecycle_node_driven_by_ros2_lifecycle_set(ros2, started, tmp_path, test_model):
+    """`ros2 launch ... lifecycle:=true` starts the managed node unconfigured; `ros2 lifecycle set`
+    configures (model built), activates (track/init answers, boxes come), deactivates (tracking
+    stops with a `stopped` event, track/init gone), cleans up and shuts down; each step read back
+    with `ros2 lifecycle get` and `ros2 service list` in processes of their own."""
+    domain = new_domain_id()
+    seq = sequence("otb_Crossing")
+    gt = read_groundtruth(seq)
+    lp = launch(started, tmp_path, domain, "image_topic:=/cam/image", "lifecycle:=true", f"model:={test_model}",
+                "fastdds_profile:=env")
+
+    def lifecycle(*args):
+        end = time.monotonic() + 60
+        while True:        # a fresh CLI node may not have discovered the tracker yet
+            got = run_cli(ros2, domain, "lifecycle", *args, "--no-daemon")
+            if got.returncode == 0 or time.monotonic() > end:
+                return got
+            time.sleep(1.0)
+
+    def services():
+        return run_cli(ros2, domain, "service", "list", "--no-daemon").stdout
+
+    got = lifecycle("get", "/tracker")
+    assert got.returncode == 0 and "unconfigured" in got.stdout, (got, lp.log()[-2000:])
+    assert "/track/init" not in services()
+    for transition, state in (("configure", "inactive"), ("activate", "active")):
+        got = lifecycle("set", "/tracker", transition)
+        assert got.returncode == 0 and "Transitioning successful" in got.stdout, (got, lp.log()[-3000:])
+        assert state in lifecycle("get", "/tracker").stdout
+    assert lp.wait_log("ready:", 30), lp.log()[-3000:]
+
+    replay = Proc(replay_args(seq, topic="/cam/image", rate=30, duration=600, loop="pingpong"), domain,
+                  tmp_path / "replay.log", tmp_path)
+    started.append(replay)
+    events = Proc([ros2, "topic", "echo", "/track/event", "fcot_ros/msg/TrackEvent", "--no-daemon",
+                   "--qos-durability", "transient_local", "--qos-reliability", "reliable"],
+                  domain, tmp_path / "events.log", tmp_path)
+    started.append(events)
+    x, y, w, h = (int(v) for v in gt[0])
+    roi = f"{{roi: {{x_offset: {x}, y_offset: {y}, width: {w}, height: {h}}}}}"
+    end = time.monotonic() + 60
+    while True:            # until the node has received a frame
+        call = run_cli(ros2, domain, "service", "call", "/track/init", "fcot_ros/srv/InitTrack", roi)
+        if "success=True" in call.stdout or time.monotonic() > end:
+            break
+        time.sleep(1.0)
+    assert "success=True" in call.stdout, call
+    assert wait_for(lambda: "event_name: init" in events.log(), 60), events.log()
+
+    got = lifecycle("set", "/tracker", "deactivate")
+    assert got.returncode == 0 and "Transitioning successful" in got.stdout, got
+    assert wait_for(lambda: "reason: deactivated" in events.log(), 30), events.log()
+    assert "inactive" in lifecycle("get", "/tracker").stdout, lp.log()[-3000:]
+    assert wait_for(lambda: "/track/init" not in services(), 30)
+    for transition, state in (("cleanup", "unconfigured"), ("shutdown", "finalized")):
+        got = lifecycle("set", "/tracker", transition)
+        assert got.returncode == 0 and "Transitioning successful" in got.stdout, (got, lp.log()[-3000:])
+        assert state in lifecycle("get", "/tracker").stdout
+    replay.stop()
+    events.stop()
+    assert lp.stop() == 0, lp.log()[-3000:]
+    assert "Traceback" not in lp.log(), lp.log()[-3000:]

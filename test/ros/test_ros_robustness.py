@@ -11,45 +11,15 @@ import time
 import cv2
 import numpy as np
 import pytest
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
-from sensor_msgs.msg import Image
+from ros_helpers import STARTUP_S, Feeder, image_msg, read_stamp_log, sequence, start_node, wait_for
 
 from fcot_ros.msg import TrackedTarget
 from fcot_ros.ros.stats import stamp_to_ns
-from fcot_ros.tools.ros.replay import list_frames, read_groundtruth
+from fcot_ros.tools.ros.replay import read_groundtruth
 
 pytestmark = pytest.mark.slow  # every test launches tracker_node (scripts/test.sh --fast skips them)
 
 PERIOD_NS = 33_333_333
-
-
-class Feeder:
-    """Publishes frames of a sequence from the test process, one call = one frame."""
-
-    def __init__(self, client, seq, n=60):
-        self.pub = client.create_publisher(Image, "image", QoSProfile(depth=5, reliability=ReliabilityPolicy.RELIABLE))
-        self.frames = [cv2.imread(str(f)) for f in list_frames(seq)[:n]]
-        self.k = 0
-        assert wait_for(lambda: self.pub.get_subscription_count() > 0, 20), "the node does not subscribe"
-
-    def send(self, stamp_ns, image=None, pause=1 / 30):
-        if image is None:
-            image = self.frames[self.k % len(self.frames)]
-            self.k += 1
-        msg = image_msg(image, stamp_ns=stamp_ns)
-        self.pub.publish(msg)
-        time.sleep(pause)
-        return msg
-
-    def stream_until(self, cond, stamps, timeout=STARTUP_S):
-        """Send frames with the stamps from iterator ``stamps`` until cond() holds (or time is up)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if cond():
-                return True
-            self.send(next(stamps))
-        return cond()
 
 
 def _tracked(client, since=0):

@@ -17,11 +17,12 @@ from training.data.splits import read_split
 CARD = WEIGHTS_DIR / "fcot_lite.json"
 WEIGHTS = WEIGHTS_DIR / "fcot_lite.pt"
 # Two short validation sequences, run as on the card: ONNX Runtime on the CPU, the card's preset, the
-# given first box. Measured here (2026-12-05, shipped weights, onnxruntime on the CPU): otb_Boy 0.8664,
-# otb_Singer1 0.8342, both equal to the card's figures to 4 digits. What must fall outside: the
-# training-free network, otb_Boy 0.834 (-0.032) and otb_Singer1 0.841 (+0.0065); stage B's epoch-1
-# checkpoint (measured before, otb_Boy 0.872: +0.0056). The tolerance, 0.005 per sequence, rejects
-# each of them on at least one sequence. It leaves room for another CPU's rounding: ONNX Runtime's
+# given first box. Measured here (2026-12-06, shipped weights, the default preset's 224-pixel crop,
+# onnxruntime on the CPU): otb_Boy 0.8591, otb_Singer1 0.8374, both equal to the card's figures to 4
+# digits. What must fall outside: the training-free network, otb_Boy 0.834 (-0.025) and otb_Singer1
+# 0.841 (+0.0036); the same weights at the previous 288-pixel crop, otb_Boy 0.8664 (+0.0073) and
+# otb_Singer1 0.8342 (-0.0032). The tolerance, 0.005 per sequence, rejects each of them on at least
+# one sequence. It leaves room for another CPU's rounding: ONNX Runtime's
 # features differ by ~1e-6 between AVX2 and AVX-512 kernels, and on otb_Boy even the ONNX Runtime and
 # PyTorch runs agree to box IoU 0.998, i.e. AUC steps far below 0.005.
 SEQUENCES = ("otb_Boy", "otb_Singer1")

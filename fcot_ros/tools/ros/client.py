@@ -1,7 +1,9 @@
 """Client side of tracker_node, shared by the demo, the node load test and the tests.
 
 ``TrackClient`` (an rclpy node, spun in a background thread) records every TrackedTarget with its
-arrival time, keeps the latest /diagnostics values of the tracker, and calls track/init / track/stop.
+arrival time, keeps the latest /diagnostics values of the tracker, and calls track/init / track/stop;
+with ``follow_outputs`` it also records track/bearing, track/detection (when vision_msgs is
+installed) and track/event.
 """
 import threading
 import time
@@ -22,14 +24,19 @@ STATE_NAMES = {TrackedTarget.IDLE: "idle", TrackedTarget.TRACKING: "tracking",
 class TrackClient(Node):
     """Client node of tracker_node, spun in its own thread: records targets and diagnostics, calls init/stop."""
 
-    def __init__(self, namespace: str = "", name: str = "fcot_client", context=None, debug_images: bool = False):
+    def __init__(self, namespace: str = "", name: str = "fcot_client", context=None, debug_images: bool = False,
+                 follow_outputs: bool = False):
         """debug_images: also subscribe to track/debug_image (best effort) and keep what arrives in
-        ``self.debug_images``. Subscriptions are made here, before spinning starts: rclpy entities
-        created while another thread spins the executor may not be waited on."""
+        ``self.debug_images``. follow_outputs: also keep track/bearing (``self.bearings``),
+        track/detection (``self.detections``; vision_msgs needed) and track/event (``self.events``,
+        transient local: the last event from before this client started comes too). Subscriptions
+        are made here, before spinning starts: rclpy entities created while another thread spins
+        the executor may not be waited on."""
         super().__init__(name, namespace=namespace or "", context=context)
         self.received = []          # (arrival_ns, TrackedTarget)
         self.diagnostics = {}       # key -> value of the tracker's latest DiagnosticStatus
         self.debug_images = []      # sensor_msgs/Image, when asked for
+        self.bearings, self.detections, self.events = [], [], []   # with follow_outputs
         self._lock = threading.Lock()
         self._event = threading.Condition(self._lock)
         self.create_subscription(TrackedTarget, "track/target", self._on_target, 100)
@@ -39,12 +46,32 @@ class TrackClient(Node):
             from sensor_msgs.msg import Image
             self.create_subscription(Image, "track/debug_image", self.debug_images.append,
                                      QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+        if follow_outputs:
+            self._follow_subscriptions()
         self._init = self.create_client(InitTrack, "track/init")
         self._stop = self.create_client(Trigger, "track/stop")
         self._executor = SingleThreadedExecutor(context=self.context)
         self._executor.add_node(self)
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
+
+    def _follow_subscriptions(self):
+        from geometry_msgs.msg import Vector3Stamped
+
+        from fcot_ros.msg import TrackEvent
+        from fcot_ros.ros.node import EVENT_QOS
+        from fcot_ros.ros.outputs import vision_msgs_detection
+        self.create_subscription(Vector3Stamped, "track/bearing", self._keeper(self.bearings), 100)
+        self.create_subscription(TrackEvent, "track/event", self._keeper(self.events), EVENT_QOS)
+        detection_cls = vision_msgs_detection()[0]
+        if detection_cls is not None:
+            self.create_subscription(detection_cls, "track/detection", self._keeper(self.detections), 100)
+
+    def _keeper(self, into: list):
+        def keep(msg):
+            with self._lock:
+                into.append(msg)
+        return keep
 
     def _spin(self):
         try:

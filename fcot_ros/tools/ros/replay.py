@@ -16,6 +16,10 @@ that motion stays continuous over a long run.
         every loop, like `ros2 bag play --loop` (the stamps jump back at each wrap).
 Stamps of 0 are logged as 0 in --stamp-log, so use --stamps wall where frames must be told apart.
 
+``--camera-info CALIBRATION.yaml`` (ROS calibration format, fcot_ros.tools.ros.calibration) publishes
+sensor_msgs/CameraInfo with each frame's header on the image topic's sibling (``image`` ->
+``camera_info``, or --camera-info-topic), as a camera driver does.
+
 Keeps DDS on loopback (fcot_ros.tools.ros.rosenv) unless --allow-network is given.
 """
 import argparse
@@ -105,6 +109,8 @@ def parse_args(argv=None):
                          "others only once this file exists: lets a client initialise on frame 1 first")
     ap.add_argument("--stamps", default="wall", choices=STAMP_MODES,
                     help="header stamps: wall clock (default), all zero, or a looping recorded timeline")
+    ap.add_argument("--camera-info", default="", help="calibration YAML: publish CameraInfo with every frame")
+    ap.add_argument("--camera-info-topic", default="", help="default: the image topic's sibling camera_info")
     ap.add_argument("--allow-network", action="store_true",
                     help="do not force loopback-only DDS (for use on a robot's network)")
     return ap.parse_args(argv)
@@ -140,10 +146,11 @@ class Stamper:
         return self.node.get_clock().now().nanoseconds
 
 
-def play(node, pub, frames, args, log) -> None:
+def play(node, pub, frames, args, log, info=None) -> None:
     """Publish ``frames`` on ``pub`` at --rate for --duration s (or once), after waiting for a
     subscriber; with --wait-file, the first frame is re-sent every 0.5 s until the file exists.
-    Writes "stamp_ns,frame_index" per published frame to ``log`` (or None)."""
+    Writes "stamp_ns,frame_index" per published frame to ``log`` (or None). ``info``: (CameraInfo
+    publisher, CameraInfo message) sent just before every image, with its header, or None."""
     from sensor_msgs.msg import Image
 
     from fcot_ros.ros.image_conversion import fill_image
@@ -158,6 +165,12 @@ def play(node, pub, frames, args, log) -> None:
         fill_image(msg, frames[index], args.encoding)
         return msg
 
+    def send(msg):
+        if info is not None:
+            info[1].header = msg.header
+            info[0].publish(info[1])
+        pub.publish(msg)
+
     t_wait = time.monotonic()
     while pub.get_subscription_count() == 0 and time.monotonic() - t_wait < args.wait_subscribers:
         time.sleep(0.05)
@@ -171,7 +184,7 @@ def play(node, pub, frames, args, log) -> None:
             log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{first}\n")
         sent += 1
         while not Path(args.wait_file).exists():
-            pub.publish(msg)
+            send(msg)
             time.sleep(0.5)
     t0 = time.monotonic() - sent * period
     previous = None
@@ -185,7 +198,7 @@ def play(node, pub, frames, args, log) -> None:
         # a new loop of the frame list starts where the index goes back to the first frame
         msg = make(i, first_of_loop=previous is not None and i == 0 and previous != 0)
         previous = i
-        pub.publish(msg)
+        send(msg)
         if log:
             log.write(f"{msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec},{i}\n")
         sent += 1
@@ -212,9 +225,17 @@ def main(argv=None):
     qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE if args.reliable
                      else ReliabilityPolicy.BEST_EFFORT)
     pub = node.create_publisher(Image, args.topic, qos)
+    info = None
+    if args.camera_info:
+        from sensor_msgs.msg import CameraInfo
+
+        from fcot_ros.ros.camera_info import camera_info_topic
+        from fcot_ros.tools.ros.calibration import read_calibration
+        topic = camera_info_topic(node.resolve_topic_name(args.topic), args.camera_info_topic)
+        info = (node.create_publisher(CameraInfo, topic, qos), read_calibration(args.camera_info))
     log = open(args.stamp_log, "w", buffering=1) if args.stamp_log else None
     try:
-        play(node, pub, frames, args, log)
+        play(node, pub, frames, args, log, info)
     except KeyboardInterrupt:
         pass
     finally:
