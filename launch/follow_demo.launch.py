@@ -2,7 +2,7 @@
 
     ros2 launch fcot_ros follow_demo.launch.py [duration:=20] [frames:=/path/to/sequence] [out:=out/follow]
 
-A virtual pan-tilt camera (follow_camera: a magnified window onto a real sequence, otb_Basketball from
+A virtual pan-tilt camera (follow_camera: a magnified window onto a real sequence, uav_boat1 from
 ../shared when it is there, else the generated clip) publishes /pantilt/image and
 /pantilt/camera_info and plays the operator (track/init with the target's true box); tracker_node
 tracks and publishes track/bearing; follow_controller turns the head from the bearing (a PD law on
@@ -60,7 +60,7 @@ def generate_launch_description():
     return LaunchDescription([
         DeclareLaunchArgument("duration", default_value="20", description="seconds of play after the init"),
         DeclareLaunchArgument("frames", default_value="default",
-                              description="sequence folder (default: otb_Basketball of ../shared, else generated)"),
+                              description="sequence folder (default: uav_boat1 of ../shared, else generated)"),
         DeclareLaunchArgument("out", default_value="out/follow", description="output folder"),
         DeclareLaunchArgument("model", default_value="fcot_lite", description="tracker model"),
         OpaqueFunction(function=_nodes),

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The follow demo's virtual pan-tilt camera, as a ROS node (fcot_ros.tools.ros.follow_scene does the
 geometry): it publishes the view as a camera driver does (``pantilt/image`` + ``pantilt/camera_info``,
 same header), turns at the rates it is sent on ``gimbal/rate_cmd`` (geometry_msgs/Vector3Stamped:
@@ -8,10 +7,11 @@ centre lies within the central 20% of the view, beside a camera held still.
 
     python -m fcot_ros.tools.ros.follow_camera [--frames SEQUENCE_DIR] [--duration 20] [--out out/follow]
 
-Writes to --out: follow.csv (per frame: time, pan, tilt, centre error dx, dy, in centre, tracked box),
+Writes to --out: follow.csv (per frame: time, pan, tilt, centre error dx, dy, in centre, head at a
+limit, tracked box),
 follow.png (the errors over time, with the central zone, beside the still camera's), follow.mp4
 (the view, annotated: central zone, true box green, tracked box yellow) and report.json; prints the
-summary line. Without --frames: ../shared/data/sequences/otb_Basketball when it is there, else the
+summary line. Without --frames: ../shared/data/sequences/uav_boat1 when it is there, else the
 generated clip (fcot_ros.tools.ros.synthetic). Exits 0 after --duration s of playing, 1 when the
 tracker never accepted the init.
 """
@@ -26,7 +26,7 @@ import numpy as np
 
 from fcot_ros.tools.ros.follow_scene import CENTRAL_SHARE, FollowScene, static_share
 
-DEFAULT_SEQUENCE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sequences" / "otb_Basketball"
+DEFAULT_SEQUENCE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sequences" / "uav_boat1"
 
 
 def load_world(frames_dir, max_frames: int):
@@ -190,7 +190,7 @@ def run(node, scene, args, out: Path) -> dict:
                 tracked = cam.tracked.get(max(cam.tracked)) if cam.tracked else None
             played.append(k)
             cam.rows.append((now - t0, k, scene.pan, scene.tilt, dx, dy, int(scene.in_centre(k)),
-                             *(tracked if tracked is not None else (np.nan,) * 4)))
+                             int(scene.at_limit()), *(tracked if tracked is not None else (np.nan,) * 4)))
             writer.write(scene.annotate(image, k, tracked, f"t={now - t0:4.1f}s frame {k}"))
     finally:
         writer.release()
@@ -202,9 +202,10 @@ def run(node, scene, args, out: Path) -> dict:
     report = {"frames": int(len(rows)), "seconds": float(rows[-1, 0]) if len(rows) else 0.0,
               "share_in_centre": share, "share_in_centre_still_camera": still,
               "centre_error_px_median": float(np.median(err)), "centre_error_px_p90": float(np.percentile(err, 90)),
+              "share_head_at_limit": float(rows[:, 7].mean()) if len(rows) else 0.0,
               "central_zone": f"{CENTRAL_SHARE:.0%} of width and height"}
     np.savetxt(out / "follow.csv", rows, delimiter=",", fmt="%.4f",
-               header="t_s,frame,pan_rad,tilt_rad,dx_px,dy_px,in_centre,trk_x,trk_y,trk_w,trk_h")
+               header="t_s,frame,pan_rad,tilt_rad,dx_px,dy_px,in_centre,at_limit,trk_x,trk_y,trk_w,trk_h")
     _plot(rows, scene, played, out / "follow.png", share, still)
     (out / "report.json").write_text(json.dumps(report, indent=2))
     return report
@@ -232,6 +233,9 @@ def _plot(rows, scene, played, path, share, still):
 
 def main(argv=None) -> int:
     """The camera node: play, score, write the outputs; 0 when done, 1 when the tracker never started."""
+    if argv is None:                 # launch_ros appends --ros-args ...: argparse must not see them
+        from rclpy.utilities import remove_ros_args
+        argv = remove_ros_args(sys.argv)[1:]
     args = parse_args(argv)
     from fcot_ros.tools.ros.rosenv import check_safe_env
     check_safe_env()
@@ -242,7 +246,7 @@ def main(argv=None) -> int:
     scene = FollowScene(frames, boxes, view_size=(vw, vh), zoom=args.zoom, focal=args.focal)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rclpy.init()
+    rclpy.init(args=sys.argv)
     node = rclpy.create_node("follow_camera")
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -254,7 +258,8 @@ def main(argv=None) -> int:
         print(f"follow demo ({name}, {report['frames']} frames, {report['seconds']:.1f} s): target centre within "
               f"the central 20% in {report['share_in_centre']:.0%} of frames (camera held still: "
               f"{report['share_in_centre_still_camera']:.0%}); centre error median "
-              f"{report['centre_error_px_median']:.0f} px, p90 {report['centre_error_px_p90']:.0f} px; "
+              f"{report['centre_error_px_median']:.0f} px, p90 {report['centre_error_px_p90']:.0f} px; head at a "
+              f"limit in {report['share_head_at_limit']:.0%}; "
               f"wrote {out / 'follow.png'}, {out / 'follow.mp4'}, {out / 'follow.csv'}", flush=True)
     except RuntimeError as e:
         print(f"follow demo: {e}", file=sys.stderr, flush=True)
@@ -263,6 +268,7 @@ def main(argv=None) -> int:
         code = 130
     finally:
         executor.shutdown(timeout_sec=2.0)
+        spinner.join(timeout=5.0)         # no C++ thread may outlive the node (std::terminate at exit)
         node.destroy_node()
         rclpy.try_shutdown()
     return code

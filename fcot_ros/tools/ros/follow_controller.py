@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The follow demo's controller node: steers a pan-tilt head from tracker_node's bearing.
 
     python -m fcot_ros.tools.ros.follow_controller [--kp 5.0] [--kd 0.2] [--max-rate 1.5]
@@ -80,12 +79,15 @@ class FollowController:
 
 def main(argv=None) -> int:
     """Spin the controller until Ctrl-C / shutdown; returns 0."""
+    if argv is None:                 # launch_ros appends --ros-args ...: argparse must not see them
+        from rclpy.utilities import remove_ros_args
+        argv = remove_ros_args(sys.argv)[1:]
     args = parse_args(argv)
     from fcot_ros.tools.ros.rosenv import check_safe_env
     check_safe_env()
     import rclpy
     from rclpy.executors import ExternalShutdownException
-    rclpy.init()
+    rclpy.init(args=sys.argv)
     node = rclpy.create_node("follow_controller")
     FollowController(node, args)
     try:

@@ -88,6 +88,11 @@ class FollowScene:
         self.pan = min(max(self.pan, -pan_max), pan_max)
         self.tilt = min(max(self.tilt, -tilt_max), tilt_max)
 
+    def at_limit(self) -> bool:
+        """The head is at one of its limits (the view's window touches the world's edge)."""
+        pan_max, tilt_max = self._limits()
+        return abs(self.pan) >= pan_max - 1e-9 or abs(self.tilt) >= tilt_max - 1e-9
+
     def target_centre_world(self, k: int) -> tuple:
         """World pixel of the target's true centre at frame k."""
         x, y, w, h = self.boxes[k] * self.zoom
