@@ -30,5 +30,14 @@ class ThrottledLog:
             self._last[kind] = now
         if held:
             text += f" ({held} more since the last such message, not logged)"
-        getattr(self._logger, level)(text)
+        # one call line per severity: rclpy's logger keys its context on the calling line and refuses
+        # a second severity from the same line ("Logger severity cannot be changed between calls")
+        if level == "info":
+            self._logger.info(text)
+        elif level == "error":
+            self._logger.error(text)
+        elif level == "warning":
+            self._logger.warning(text)
+        else:
+            raise ValueError(f"unknown log level {level!r}")
         return True

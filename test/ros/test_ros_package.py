@@ -110,6 +110,20 @@ def test_limited_log_one_line_per_kind_and_period():
     assert logger.lines[-1].startswith("data has 5 bytes") and "399 more" in logger.lines[-1]
 
 
+def test_limited_log_mixes_severities_on_a_real_rclpy_logger():
+    """rclpy's logger refuses a second severity from the same calling line: the node's throttled log
+    sends info, warning and error lines through one instance (the first info line of the bearing
+    followed by a stamps-went-back warning ended tracker_node before this was fixed)."""
+    import rclpy.logging
+
+    from fcot_ros.ros.throttled_log import ThrottledLog
+    limited = ThrottledLog(rclpy.logging.get_logger("fcot_test_severities"), period=0.0)
+    for kind, level in (("a", "info"), ("b", "warning"), ("c", "error"), ("d", "info"), ("e", "warning")):
+        assert limited(kind, f"{level} line", level=level)
+    with pytest.raises(ValueError, match="unknown log level"):
+        limited("f", "x", level="verbose")
+
+
 def test_launch_file_has_no_empty_value_arguments():
     """`ros2 launch` refuses `name:=` (empty value): every "leave it" choice must be a word."""
     src = (REPO / "launch" / "tracker.launch.py").read_text()
