@@ -7,7 +7,8 @@
 In order (each part's failure is recorded in results.json and the next part still runs):
 1. ``environment``: GPU, driver, torch, CUDA, CPU count.
 2. ``timings``: the pack's start weights (the shipped fcot_lite) on CUDA, feature network alone on one
-   288x288 crop (median of ``--runs`` CUDA-synchronised calls, fp32 and fp16 autocast) and ``track()``
+   crop of the default preset's size, 224x224 (median of ``--runs`` CUDA-synchronised calls, fp32 and
+   fp16 autocast) and ``track()``
    end to end on pack frames (median ms, FPS), beside ONNX Runtime on this machine's CPU.
 3. ``agreement``: boxes of torch-CUDA fp16 and ONNX Runtime CPU against torch-CUDA fp32, frame by
    frame on ``--agreement-sequences`` pack sequences (mean IoU, frames below IoU 0.9).
@@ -74,23 +75,24 @@ def _pack_sequences(pack: Path, count: int, frames: int):
 
 def _trackers(weights: Path, device: str):
     """{label: FCOTTracker} for torch fp32 / fp16 on ``device`` and ONNX Runtime on the CPU."""
-    from fcot_ros.assembly import build_runtime, load_model
+    from fcot_ros.assembly import build_runtime, crop_settings, load_model
     from fcot_ros.runtime.torch_runtime import TorchRuntime
     from fcot_ros.tracker.fcot_tracker import FCOTTracker
     from fcot_ros.tracker.params import get_params
+    params = get_params("default")
+
+    def network():          # at the default preset's crop, as build_tracker builds it
+        return load_model("fcot_lite", weights, **crop_settings(params))
     trackers, errors = {}, {}
-    builders = {f"torch_{device}_fp32": lambda: TorchRuntime(load_model("fcot_lite", weights).to(device).features,
-                                                             device, "fp32"),
-                "onnxruntime_cpu": lambda: build_runtime("onnxruntime", load_model("fcot_lite", weights), "cpu",
-                                                         weights=weights)}
+    builders = {f"torch_{device}_fp32": lambda: TorchRuntime(network().to(device).features, device, "fp32"),
+                "onnxruntime_cpu": lambda: build_runtime("onnxruntime", network(), "cpu", weights=weights)}
     if device.startswith("cuda"):
-        builders[f"torch_{device}_fp16"] = lambda: TorchRuntime(
-            load_model("fcot_lite", weights).to(device).features, device, "fp16")
+        builders[f"torch_{device}_fp16"] = lambda: TorchRuntime(network().to(device).features, device, "fp16")
     for label, build in builders.items():
         try:
             runtime = build()
-            net = load_model("fcot_lite", weights).to(runtime.device)
-            trackers[label] = FCOTTracker(net, runtime, get_params("default"), model_name="fcot_lite")
+            net = network().to(runtime.device)
+            trackers[label] = FCOTTracker(net, runtime, params, model_name="fcot_lite")
         except Exception as exc:   # an optional runtime that cannot be built is reported, not fatal
             errors[label] = f"{type(exc).__name__}: {exc}"
     return trackers, errors
@@ -109,7 +111,8 @@ def timings(trackers, sequences, runs: int, warmup: int) -> dict:
     cx, cy = int(x + w / 2), int(y + h / 2)
     import cv2
     patch = images[0][max(0, cy - side // 2):cy + side // 2, max(0, cx - side // 2):cx + side // 2]
-    crops = np.ascontiguousarray(cv2.resize(patch, (288, 288))[None])
+    size = next(iter(trackers.values())).crop_size          # the preset's crop (224 for `default`)
+    crops = np.ascontiguousarray(cv2.resize(patch, (size, size))[None])
     net_ms = {k: [] for k in trackers}
     for i in range(warmup + runs):
         for label, t in trackers.items():

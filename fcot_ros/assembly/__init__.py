@@ -15,8 +15,8 @@ from fcot_ros.assembly.registry import (
 )
 from fcot_ros.assembly.runtime_options import RuntimeOptions
 from fcot_ros.assembly.runtimes import build_runtime, fallback_chain
-from fcot_ros.assembly.trackers import build_tracker
+from fcot_ros.assembly.trackers import build_tracker, crop_settings
 
 __all__ = ["BACKENDS", "FCOT_MODEL_NAMES", "MODELS", "MODEL_NAMES", "RuntimeOptions", "build_runtime",
-           "build_tracker", "check_backend", "fallback_chain", "load_model", "model_spec", "resolve_device",
-           "resolve_weights"]
+           "build_tracker", "check_backend", "crop_settings", "fallback_chain", "load_model", "model_spec",
+           "resolve_device", "resolve_weights"]

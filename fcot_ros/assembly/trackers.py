@@ -10,6 +10,12 @@ from fcot_ros.errors import ConfigurationError
 log = logging.getLogger(__name__)
 
 
+def crop_settings(params) -> dict:
+    """Model settings that make the network run at the tracker's crop: {"crop_size": N} for a preset
+    with crop_size N, {} for 0 (the network's own, 288). FCOTTracker refuses a network of another crop."""
+    return {"crop_size": int(params.crop_size)} if params.crop_size else {}
+
+
 def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None, preset: str = "default",
                   device=None, runtime_options: RuntimeOptions = None, model_config: dict = None, **overrides):
     """Build a ready-to-use single-object tracker.
@@ -49,8 +55,7 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
     weights = resolve_weights(spec, weights, preset)
     device = resolve_device(device)
     model_config = dict(model_config or {})
-    if params.crop_size:                       # the tracker's crop size: the network runs at it
-        model_config["crop_size"] = params.crop_size
+    model_config.update(crop_settings(params))     # the tracker's crop size: the network runs at it
     net = load_model(model, weights, **model_config).to(device)
     runtime = build_runtime(backend, net, device, weights=weights, options=runtime_options)
     log.info("model %s, backend %s, device %s, preset %s", model, runtime.name, device, preset)

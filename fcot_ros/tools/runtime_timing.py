@@ -3,7 +3,8 @@
     python -m fcot_ros.tools.runtime_timing --models fcot_lite,fcot_r50 --backends torch,onnxruntime \
         --runs 30 --sequence ../shared/data/sequences/otb_Crossing --frames 60
 
-1. Network only: ``runtime.extract`` on one real 288x288 crop, ``--runs`` timed calls per backend after
+1. Network only: ``runtime.extract`` on one real crop of the preset's size (224 for ``default``),
+   ``--runs`` timed calls per backend after
    ``--warmup`` untimed ones. The backends are *interleaved* call by call, so that load from other
    processes on a shared machine hits all of them alike; median and 10-90 % range in ms.
 2. End to end: one tracker per backend on the same frames, also interleaved frame by frame; median ms of
@@ -29,12 +30,14 @@ import torch
 def _net(model, weights, preset="default"):
     """The network a tracker of ``preset`` runs: fcot_lite's shipped weights unless an untrained
     preset or explicit ``weights``; fcot_r50 without weights: seeded random ones (timing only)."""
-    from fcot_ros.assembly import load_model, model_spec, resolve_weights
+    from fcot_ros.assembly import crop_settings, load_model, model_spec, resolve_weights
     from fcot_ros.models.fcot_model import build_model
+    from fcot_ros.tracker.params import get_params
+    crop = crop_settings(get_params(preset))         # the network at the preset's crop
     if model == "fcot_r50" and weights is None:
         torch.manual_seed(0)
-        return build_model("fcot_r50", imagenet_backbone=False).eval()
-    return load_model(model, resolve_weights(model_spec(model), weights, preset))
+        return build_model("fcot_r50", imagenet_backbone=False, **crop).eval()
+    return load_model(model, resolve_weights(model_spec(model), weights, preset), **crop)
 
 
 def _tracker(net, model, backend, preset):
@@ -67,7 +70,8 @@ def bench_model(model, backends, args):
     # 1. network only, interleaved
     import cv2
     x, y, w, h = box
-    crop = cv2.resize(images[0][max(0, int(y - h)):int(y + 2 * h), max(0, int(x - w)):int(x + 2 * w)], (288, 288))
+    size = int(net.config.crop_size)          # the preset's crop (224 for `default`, 288 the network's own)
+    crop = cv2.resize(images[0][max(0, int(y - h)):int(y + 2 * h), max(0, int(x - w)):int(x + 2 * w)], (size, size))
     crops = np.ascontiguousarray(crop[None])
     net_ms = {b: [] for b in backends}
     for i in range(args.warmup + args.runs):

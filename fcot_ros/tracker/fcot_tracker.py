@@ -26,7 +26,7 @@ import torch
 
 from fcot_ros.contract import LOST, TRACKING, UNCERTAIN, Tracker, TrackResult
 from fcot_ros.contract.validation import check_box, check_image
-from fcot_ros.errors import NotInitializedError
+from fcot_ros.errors import ConfigurationError, NotInitializedError
 from fcot_ros.tracker.augmentation import augment_first_frame, zoom_samples
 from fcot_ros.tracker.box_geometry import box_iou, clip_box, damp_size
 from fcot_ros.tracker.crop import crop_to_image, extract_crop, image_to_crop
@@ -86,6 +86,11 @@ class FCOTTracker(Tracker):
         self.backend_name = runtime.name
         self.device = runtime.device
         self.crop_size = model.config.crop_size
+        if params.crop_size and params.crop_size != self.crop_size:
+            # the crop geometry follows the network; a preset's crop must be the network's (build the
+            # network with fcot_ros.assembly.crop_settings(params), as build_tracker does)
+            raise ConfigurationError(f"the tracker parameters ask for {params.crop_size}-pixel crops, the network "
+                                     f"takes {self.crop_size}: build it with crop_size={params.crop_size}")
         self.grid = model.reg.score_size                  # 72: the regression map's side
         self._label = "authors" if params.compat == "authors" else "fcot_ros"
         self._fusion = ScoreFusion(model.cls18.score_size, model.cls72.score_size, self.grid, params.merge_rate_18,

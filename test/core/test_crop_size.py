@@ -48,3 +48,19 @@ def test_tracker_follows_a_real_target_at_a_smaller_crop(load_sequence):
     tracker.initialize(seq.image(0), tuple(seq.groundtruth[0]))
     ious = [iou(tracker.track(seq.image(i)).box, seq.groundtruth[i]) for i in range(1, 80)]
     assert np.mean(ious) > 0.7, np.mean(ious)           # measured 0.797 (0.771 at 288 / 4.5)
+
+
+def test_tracker_refuses_a_network_of_another_crop():
+    """The crop geometry follows the network: a preset asking for another crop than the network's is
+    refused (build the network with crop_settings(params), as build_tracker does)."""
+    from fcot_ros.assembly import build_runtime, crop_settings, load_model
+    from fcot_ros.errors import ConfigurationError
+    from fcot_ros.tracker.fcot_tracker import FCOTTracker
+    from fcot_ros.tracker.params import get_params
+    params = get_params("default")
+    assert crop_settings(params) == {"crop_size": 224} and crop_settings(get_params("training_free")) == {}
+    net288 = load_model("fcot_lite", None)
+    with pytest.raises(ConfigurationError, match="224-pixel crops, the network takes 288"):
+        FCOTTracker(net288, build_runtime("torch", net288, "cpu"), params)
+    net224 = load_model("fcot_lite", None, **crop_settings(params))
+    assert FCOTTracker(net224, build_runtime("torch", net224, "cpu"), params).crop_size == 224
