@@ -26,7 +26,6 @@ subscription, the two services, the diagnostics timer and the executor of ``main
 """
 import signal
 import sys
-import threading
 from dataclasses import dataclass
 
 import rclpy
@@ -35,10 +34,9 @@ from geometry_msgs.msg import Vector3Stamped
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.task import Future
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_srvs.srv import Trigger
 
@@ -119,23 +117,6 @@ def create_outputs(node, create_publisher, event_handlers: bool = True) -> Publi
         event=create_publisher(TrackEvent, "track/event", EVENT_QOS, **kw))
 
 
-def threaded_service(node, handler):
-    """A coroutine service callback that runs ``handler(request, response)`` in a plain thread and
-    answers when it is done: with a one-thread executor (executor: single_threaded) the
-    executor goes on taking images while track/init builds a target model."""
-    async def call(request, response):
-        done = Future(executor=node.executor)
-
-        def work():
-            try:
-                done.set_result(handler(request, response))
-            except BaseException as e:          # handed to the executor, which logs it
-                done.set_exception(e)
-        threading.Thread(target=work, name="fcot_service", daemon=True).start()
-        return await done
-    return call
-
-
 def create_inputs(node, parts, diag_pub, event_handlers: bool = True) -> list:
     """The image subscription, track/init, track/stop, the diagnostics timer and the camera_info
     subscription of ``node``, wired to ``parts``; returns them (to destroy; ``event_handlers=False``
@@ -155,8 +136,7 @@ def create_inputs(node, parts, diag_pub, event_handlers: bool = True) -> list:
     return [
         node.create_subscription(msg_type, topic, parts.intake.on_image, image_qos(p),
                                  callback_group=MutuallyExclusiveCallbackGroup(), **kw),
-        node.create_service(InitTrack, "track/init", parts.services.on_init if p["executor"] == "multi_threaded"
-                            else threaded_service(node, parts.services.on_init), callback_group=services),
+        node.create_service(InitTrack, "track/init", parts.services.on_init, callback_group=services),
         node.create_service(Trigger, "track/stop", parts.services.on_stop, callback_group=services),
         # steady clock: diagnostics keep coming with use_sim_time and no (or a paused) /clock
         node.create_timer(p["diagnostics_period_s"], publish_diagnostics,
@@ -228,20 +208,9 @@ def main(args=None):
     run(TrackerNode, args)
 
 
-def make_executor(kind: str):
-    """The executor of the node's process: multi_threaded (3 threads: images, services, diagnostics
-    each in a thread of its own) or single_threaded (track/init built in a plain thread,
-    threaded_service). rclpy's experimental EventsExecutor was tried too and is not offered: with it
-    the node's /diagnostics never came (its timer runs on the steady clock)."""
-    if kind == "single_threaded":
-        return SingleThreadedExecutor()
-    return MultiThreadedExecutor(num_threads=3)
-
-
 def run(make_node, args=None):
-    """Build the node with ``make_node()`` (TrackerNode, or the lifecycle variant), spin it on the
-    executor its ``executor`` parameter names until shut down, then stop it cleanly; exit 1 when it
-    cannot start."""
+    """Build the node with ``make_node()`` (TrackerNode, or the lifecycle variant), spin it on three
+    threads until shut down, then stop it cleanly; exit 1 when it cannot start."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     rclpy.init(args=args)
     node = None
@@ -256,7 +225,9 @@ def run(make_node, args=None):
             code = 1
         else:
             # image callback, services and diagnostics timer each in a thread of their own
-            executor = make_executor(node.get_parameter("executor").value)
+            # image callback, services and diagnostics timer each in a thread of their own (a
+            # SingleThreadedExecutor with track/init in a plain thread was measured slower, README)
+            executor = MultiThreadedExecutor(num_threads=3)
             executor.add_node(node)
             executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

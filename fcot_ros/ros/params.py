@@ -82,10 +82,6 @@ SPECS = {
                           "multi-threaded torch steps stall whenever one of their threads is descheduled "
                           "(docs/ros.md, measured figures). 0 = torch's default (one per core).",
                           low=0, high=64),
-    "executor": Spec("multi_threaded", "rclpy executor of the node's process: multi_threaded (3 threads: image "
-                     "callback, services, diagnostics) or single_threaded (one thread; track/init builds "
-                     "the model in a plain thread so that images keep coming in).",
-                     ("multi_threaded", "single_threaded")),
     "warmup": Spec(True, "Run the tracker once on a synthetic image at start-up so that the first real "
                    "frame is not slowed by lazy initialisation."),
     "simulated_delay_ms": Spec(0.0, "Testing only: sleep this long in every tracking step to emulate a slow "

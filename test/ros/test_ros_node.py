@@ -6,7 +6,6 @@ Model: the node's default fcot_lite, required (a build failure fails the tests; 
 """
 import array
 import statistics
-import threading
 import time
 
 import numpy as np
@@ -303,40 +302,3 @@ def test_corrupt_weights_keep_the_node_up_and_answer_why(procs, ros_client, tmp_
     assert wait_for(lambda: client.diagnostics.get("_level") == 2, 15), client.diagnostics
     assert str(bad) in client.diagnostics["_message"]
     assert node.alive()
-
-
-@pytest.mark.parametrize("executor", ["single_threaded"])
-def test_one_thread_executors_keep_taking_images_during_init(procs, ros_client, test_model, tmp_path, executor):
-    """executor:=single_threaded: track/init runs in a plain thread (threaded_service), so
-    the one executor thread keeps taking images while the model is built; the node tracks, re-inits,
-    stops on request and exits cleanly."""
-    seq = sequence("otb_Car4")
-    gt = read_groundtruth(seq)
-    domain, node, client = start_node(procs, ros_client, test_model, executor=executor, warmup=False,
-                                      diagnostics_period_s=0.1)
-    stamps_file = tmp_path / "stamps.csv"
-    procs.replay(domain, seq, max_frames=120, rate=30, duration=600, loop="pingpong", stamp_log=stamps_file)
-    init_on_first_frame(client, node, stamps_file, gt[0])
-    assert client.wait_for_targets(20, STARTUP_S), node.log()[-2000:]
-    # a re-init while frames stream: /diagnostics (every 0.1 s, from the same executor thread) keeps
-    # coming during the build and its frames_received keeps growing; a blocked executor sends none
-    seen, polling = [], threading.Event()
-
-    def poll():
-        while not polling.is_set():
-            seen.append(int(client.diagnostics.get("frames_received", 0)))
-            time.sleep(0.01)
-    poller = threading.Thread(target=poll)
-    poller.start()
-    t0 = time.monotonic()
-    resp = client.init(gt[0], timeout=STARTUP_S)
-    took = time.monotonic() - t0
-    polling.set()
-    poller.join()
-    assert resp.success, resp.message
-    print(f"\n{executor}: init {took:.2f} s, frames_received during it: {sorted(set(seen))}")
-    assert took < 0.3 or len(set(seen)) >= max(2, int(took * 10 * 0.4)), (took, sorted(set(seen)))
-    n = client.count()
-    assert client.wait_for_targets(n + 10, 60)
-    assert client.stop().success
-    assert node.stop() == 0 and "Traceback" not in node.log(), node.log()[-2000:]
