@@ -127,6 +127,10 @@ def create_inputs(node, parts, diag_pub, event_handlers: bool = True) -> list:
     kw = {} if event_handlers else no_event_handlers(publisher=False)
     msg_type, topic, _ = image_input(node, p)
     services = MutuallyExclusiveCallbackGroup()
+    # the camera's two inputs share one group: CameraInfo is kept while track/init blocks the service
+    # thread (in the service group, the ~1 s of CameraInfo during an init overflowed its queue and the
+    # frames after it had no bearing: seen in a fresh-clone CI run)
+    camera = MutuallyExclusiveCallbackGroup()
 
     def publish_diagnostics():
         arr = DiagnosticArray(status=[parts.status()])
@@ -135,7 +139,7 @@ def create_inputs(node, parts, diag_pub, event_handlers: bool = True) -> list:
 
     return [
         node.create_subscription(msg_type, topic, parts.intake.on_image, image_qos(p),
-                                 callback_group=MutuallyExclusiveCallbackGroup(), **kw),
+                                 callback_group=camera, **kw),
         node.create_service(InitTrack, "track/init", parts.services.on_init, callback_group=services),
         node.create_service(Trigger, "track/stop", parts.services.on_stop, callback_group=services),
         # steady clock: diagnostics keep coming with use_sim_time and no (or a paused) /clock
@@ -143,7 +147,7 @@ def create_inputs(node, parts, diag_pub, event_handlers: bool = True) -> list:
                           callback_group=MutuallyExclusiveCallbackGroup(),
                           clock=Clock(clock_type=ClockType.STEADY_TIME)),
         node.create_subscription(CameraInfo, parts.cameras.topic, parts.cameras.on_camera_info, CAMERA_INFO_QOS,
-                                 callback_group=services, **kw),
+                                 callback_group=camera, **kw),
     ]
 
 

@@ -139,11 +139,10 @@ def test_detection_bearing_and_events_with_a_calibrated_camera(procs, ros_client
     stopped = next(e for e in client.events if e.event == TrackEvent.STOPPED)
     assert stopped.reason == "track/stop service" and stopped.header.frame_id == "camera"
     d = client.diagnostics
-    # best effort: now and then a CameraInfo is lost on a busy machine and its frame has no bearing
-    # (seen in a fresh-clone CI run); the reason is then kept in bearing_problem
+    # every held frame had its CameraInfo, also right after the re-init (CameraInfo is taken in the
+    # image's callback group, not behind track/init)
     assert int(d["camera_info_received"]) > 0 and int(d["bearings_published"]) > 0, d
-    assert int(d["frames_without_bearing"]) <= 0.1 * int(d["bearings_published"]), d
-    assert d["bearing_problem"] == "-" or "within 10 ms" in d["bearing_problem"], d
+    assert int(d["frames_without_bearing"]) == 0 and d["bearing_problem"] == "-", d
     assert node.stop() == 0, node.log()[-2000:]
 
 
