@@ -138,20 +138,7 @@ _fcot_setup() {
     if ! done_already ros2_cli "$h" || [ ! -f install_ros2_cli/setup.bash ] \
         || [ ! -x install_ros2_cli/ros2cli/bin/ros2 ]; then
       log "colcon build of ../shared/ros2_cli (ros2 CLI, launch, launch_ros; ~40 s) into install_ros2_cli/"
-      rm -rf "$repo/install_ros2_cli" "$repo/build/ros2_cli"     # packages left out must not linger
-      mkdir -p "$repo/log/ros2_cli"
-      (
-        # shellcheck disable=SC1091
-        source "$venv/bin/activate"
-        unset COLCON_PREFIX_PATH AMENT_CURRENT_PREFIX
-        export CMAKE_PREFIX_PATH="$venv" AMENT_PREFIX_PATH="$venv"
-        colcon --log-base "$repo/log/ros2_cli" build --base-paths "$cli_src" --packages-ignore "${cli_skip[@]}" \
-          --build-base "$repo/build/ros2_cli" --install-base "$repo/install_ros2_cli" \
-          --event-handlers console_cohesion- status- \
-          --cmake-args -DPython3_EXECUTABLE="$vpy" -DBUILD_TESTING=OFF \
-          > "$repo/log/ros2_cli/colcon_build.txt" 2>&1 \
-          || { tail -50 "$repo/log/ros2_cli/colcon_build.txt" >&2; exit 1; }
-      )
+      _colcon_beside ros2_cli "$cli_src" --packages-ignore "${cli_skip[@]}"
       mark ros2_cli "$h"
     fi
   fi
@@ -168,23 +155,32 @@ _fcot_setup() {
             (cd "$if_src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 cat); } | sha256sum | cut -c1-16)"
     if ! done_already ros_interfaces "$h" || [ ! -f install_ros_interfaces/setup.bash ]; then
       log "colcon build of ../shared/ros_interfaces (vision_msgs; ~50 s) into install_ros_interfaces/"
-      rm -rf "$repo/install_ros_interfaces" "$repo/build/ros_interfaces"
-      mkdir -p "$repo/log/ros_interfaces"
-      (
-        # shellcheck disable=SC1091
-        source "$venv/bin/activate"
-        unset COLCON_PREFIX_PATH AMENT_CURRENT_PREFIX
-        export CMAKE_PREFIX_PATH="$venv" AMENT_PREFIX_PATH="$venv"
-        colcon --log-base "$repo/log/ros_interfaces" build --base-paths "$if_src" \
-          --build-base "$repo/build/ros_interfaces" --install-base "$repo/install_ros_interfaces" \
-          --event-handlers console_cohesion- status- \
-          --cmake-args -DPython3_EXECUTABLE="$vpy" -DBUILD_TESTING=OFF \
-          > "$repo/log/ros_interfaces/colcon_build.txt" 2>&1 \
-          || { tail -50 "$repo/log/ros_interfaces/colcon_build.txt" >&2; exit 1; }
-      )
+      _colcon_beside ros_interfaces "$if_src"
       mark ros_interfaces "$h"
     fi
   fi
+}
+
+_colcon_beside() {
+  # colcon build of the upstream sources in $2 (beside this package, in ../shared) into build/$1,
+  # install_$1/ and log/$1 (all gitignored), with this venv's interpreter; further arguments go to
+  # `colcon build`. Called by _fcot_setup (its repo, venv and vpy); a failure prints the log's tail.
+  local name="$1" src="$2"
+  shift 2
+  rm -rf "$repo/install_$name" "$repo/build/$name"     # packages left out must not linger
+  mkdir -p "$repo/log/$name"
+  (
+    # shellcheck disable=SC1091
+    source "$venv/bin/activate"
+    unset COLCON_PREFIX_PATH AMENT_CURRENT_PREFIX
+    export CMAKE_PREFIX_PATH="$venv" AMENT_PREFIX_PATH="$venv"
+    colcon --log-base "$repo/log/$name" build --base-paths "$src" "$@" \
+      --build-base "$repo/build/$name" --install-base "$repo/install_$name" \
+      --event-handlers console_cohesion- status- \
+      --cmake-args -DPython3_EXECUTABLE="$vpy" -DBUILD_TESTING=OFF \
+      > "$repo/log/$name/colcon_build.txt" 2>&1 \
+      || { tail -50 "$repo/log/$name/colcon_build.txt" >&2; exit 1; }
+  )
 }
 
 _fcot_env() {

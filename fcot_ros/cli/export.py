@@ -38,10 +38,9 @@ def register(subparsers) -> None:
 def _crop_config(crop_size) -> dict:
     """Model settings for ``--crop-size``: None = the default preset's crop, 0 = the network's own;
     anything else is checked as the tracker checks its crop_size (ConfigurationError)."""
+    from fcot_ros.assembly import crop_settings
     from fcot_ros.tracker.params import get_params
-    params = get_params("default") if crop_size is None else get_params("default", crop_size=crop_size)
-    crop = params.crop_size
-    return {"crop_size": crop} if crop else {}
+    return crop_settings(get_params("default") if crop_size is None else get_params("default", crop_size=crop_size))
 
 
 def _load(args):

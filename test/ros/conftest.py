@@ -84,9 +84,8 @@ def test_model():
 
 
 @pytest.fixture
-def procs(tmp_path):
-    """Start helper: procs.node(**params) / procs.replay(...); all stopped at teardown."""
-    started = []
+def procs(tmp_path, started):
+    """Start helper: procs.node(**params) / procs.replay(...); all stopped at teardown (``started``)."""
 
     class Starter:
         def node(self, domain_id, name="node", **params):
@@ -99,10 +98,18 @@ def procs(tmp_path):
             started.append(p)
             return p
 
+    return Starter()
+
+
+@pytest.fixture
+def started():
+    """Processes a test starts itself (list.append); stopped (SIGINT, then SIGKILL) in reverse order
+    at teardown, also when the test fails."""
+    procs = []
     try:
-        yield Starter()
+        yield procs
     finally:
-        for p in reversed(started):
+        for p in reversed(procs):
             try:
                 p.stop()
             except Exception:

@@ -65,20 +65,6 @@ def launch(procs_started, tmp_path, domain, *arguments, name="launch"):
     return p
 
 
-@pytest.fixture
-def started():
-    """Processes started by a test; stopped (SIGINT, then SIGKILL) in reverse order at teardown."""
-    procs = []
-    try:
-        yield procs
-    finally:
-        for p in reversed(procs):
-            try:
-                p.stop()
-            except Exception:
-                pass
-
-
 def node_pid(launch_log: str) -> int:
     m = re.search(r"\[tracker_node-1\]: process started with pid \[(\d+)\]", launch_log)
     return int(m.group(1)) if m else 0

@@ -61,19 +61,6 @@ def _reprojection_error_deg(vector, box):
     return math.degrees(math.atan(math.hypot(du, dv) / K[0]))
 
 
-@pytest.fixture
-def started():
-    procs = []
-    try:
-        yield procs
-    finally:
-        for p in reversed(procs):
-            try:
-                p.stop()
-            except Exception:
-                pass
-
-
 @pytest.mark.skipif(ROS2 is None and not os.environ.get("FCOT_REQUIRE_ROS"),
                     reason="no `ros2` command (source scripts/setup_env.sh with ../shared/ros2_cli beside the repo)")
 def test_detection_bearing_and_events_with_a_calibrated_camera(procs, ros_client, test_model, tmp_path, started):

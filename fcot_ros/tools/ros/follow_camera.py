@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from fcot_ros.tools.ros.follow_scene import CENTRAL_SHARE, FollowScene, static_share
+from fcot_ros.tools.ros.replay import frame_order
 
 DEFAULT_SEQUENCE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sequences" / "uav_boat1"
 
@@ -94,10 +95,11 @@ class FollowCamera:
             self.rates = (msg.vector.x, msg.vector.y)
 
     def _on_target(self, msg):
-        if msg.state in (1, 2):
+        from fcot_ros.ros.outputs import HELD
+        from fcot_ros.ros.stats import stamp_to_ns
+        if msg.state in HELD:
             with self._lock:
-                self.tracked[msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec] = \
-                    (msg.x, msg.y, msg.width, msg.height)
+                self.tracked[stamp_to_ns(msg.header.stamp)] = (msg.x, msg.y, msg.width, msg.height)
 
     def publish(self, k: int):
         """Publish the view of frame k with CameraInfo of the same header; returns (stamp ns, image)."""
@@ -134,18 +136,6 @@ class FollowCamera:
         return "" if resp.success else resp.message
 
 
-def frame_order(n: int):
-    """0, 1, ..., n-1, n-2, ..., 1, 0, 1, ... (forward and back, so that motion stays continuous)."""
-    k, step = 0, 1
-    while True:
-        yield k
-        if n == 1:
-            continue
-        if not 0 <= k + step < n:
-            step = -step
-        k += step
-
-
 def run(node, scene, args, out: Path) -> dict:
     """Init the tracker on frame 0, then play for --duration s; returns the report."""
     import cv2
@@ -167,7 +157,7 @@ def run(node, scene, args, out: Path) -> dict:
         raise RuntimeError(f"the tracker did not accept the init: {why}")
     period = 1.0 / args.rate
     writer = cv2.VideoWriter(str(out / "follow.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), args.rate, scene.view_size)
-    order = frame_order(len(scene))
+    order = frame_order(len(scene), "pingpong")
     played = []
     t0 = last = time.monotonic()
     sent = 0
