@@ -61,6 +61,19 @@ def wait_for(cond, timeout, step=0.05):
     return cond()
 
 
+def init_on_first_frame(client, node, stamps_file, box):
+    """track/init with the replay's first stamp as soon as the node holds a frame; returns the stamp.
+    The replay must run with --wait-file (frame 1 re-sent until the file exists): a frame sent
+    before DDS discovery matched the node's subscription is lost."""
+    assert wait_for(lambda: stamps_file.exists() and read_stamp_log(stamps_file), 60), "replay did not start"
+    first_stamp = next(iter(read_stamp_log(stamps_file)))
+    assert wait_for(lambda: int(client.diagnostics.get("frames_received", 0)) > 0, 30), node.log()
+    resp = client.init(box, stamp_ns=first_stamp, timeout=STARTUP_S)
+    assert resp.success, resp.message
+    assert f"{first_stamp // 10**9}.{first_stamp % 10**9:09d}" in resp.message
+    return first_stamp
+
+
 def start_node(procs, client_factory, model, name="node", client_kw=None, **params):
     domain = new_domain_id()
     node = procs.node(domain, name=name, model=model, **params)

@@ -16,7 +16,7 @@ import time
 import cv2
 import numpy as np
 import pytest
-from ros_helpers import STARTUP_S, Feeder, Proc, new_domain_id, read_stamp_log, sequence, start_node, wait_for
+from ros_helpers import STARTUP_S, Feeder, Proc, init_on_first_frame, new_domain_id, sequence, start_node, wait_for
 
 from fcot_ros.msg import TrackedTarget, TrackEvent
 from fcot_ros.ros.stats import stamp_to_ns
@@ -38,15 +38,6 @@ def _echo_once(domain, tmp_path, topic, msg_type, *qos, name):
     """`ros2 topic echo --once TOPIC TYPE` in a process of its own (stopped by PID at teardown)."""
     return Proc([ROS2, "topic", "echo", "--once", "--no-daemon", *qos, topic, msg_type], domain,
                 tmp_path / f"{name}.log", tmp_path)
-
-
-def _init_on_first_frame(client, node, stamps_file, box):
-    assert wait_for(lambda: stamps_file.exists() and read_stamp_log(stamps_file), 60), node.log()
-    first = next(iter(read_stamp_log(stamps_file)))
-    assert wait_for(lambda: int(client.diagnostics.get("frames_received", 0)) > 0, 30), node.log()
-    resp = client.init(box, stamp_ns=first, timeout=STARTUP_S)
-    assert resp.success, resp.message
-    return first
 
 
 def _reprojection_error_deg(vector, box):
@@ -73,7 +64,7 @@ def test_detection_bearing_and_events_with_a_calibrated_camera(procs, ros_client
     stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
     procs.replay(domain, seq, max_frames=120, rate=30, duration=600, loop="pingpong", stamp_log=stamps_file,
                  wait_file=go, camera_info=calib)
-    first = _init_on_first_frame(client, node, stamps_file, gt[0])
+    first = init_on_first_frame(client, node, stamps_file, gt[0])
     go.touch()
     assert client.wait_for_targets(30, STARTUP_S), node.log()[-2000:]
     assert wait_for(lambda: len(client.bearings) >= 20 and len(client.detections) >= 20, 30), \
@@ -141,7 +132,7 @@ def test_without_or_with_a_wrong_camera_info_boxes_go_on_without_bearing(procs, 
     domain, node, client = start_node(procs, ros_client, test_model, client_kw={"follow_outputs": True})
     stamps_file = tmp_path / "stamps.csv"
     replay = procs.replay(domain, seq, max_frames=60, rate=30, duration=600, loop="pingpong", stamp_log=stamps_file)
-    _init_on_first_frame(client, node, stamps_file, gt[0])
+    init_on_first_frame(client, node, stamps_file, gt[0])
     assert client.wait_for_targets(20, STARTUP_S)
     assert wait_for(lambda: "no CameraInfo received" in client.diagnostics.get("bearing_problem", ""), 10), \
         client.diagnostics
@@ -181,12 +172,15 @@ def test_node_without_vision_msgs_says_why_and_tracks(ros_client, test_model, tm
     assert client.wait_for_service(STARTUP_S) and node.wait_log("ready:", STARTUP_S), node.log()
     assert node.log().count("vision_msgs is not installed") == 1, node.log()
     seq = sequence(SEQ)
-    stamps_file = tmp_path / "stamps.csv"
+    stamps_file, go = tmp_path / "stamps.csv", tmp_path / "go"
+    # the first frame is re-sent until `go` exists: a frame sent before discovery matched is lost
     replay = Proc([sys.executable, "-m", "fcot_ros.tools.ros.replay", "--frames", str(seq), "--max-frames", "60",
-                   "--duration", "600", "--loop", "pingpong", "--stamp-log", str(stamps_file)],
+                   "--duration", "600", "--loop", "pingpong", "--stamp-log", str(stamps_file),
+                   "--wait-file", str(go)],
                   domain, tmp_path / "replay.log", tmp_path)
     started.append(replay)
-    _init_on_first_frame(client, node, stamps_file, read_groundtruth(seq)[0])
+    init_on_first_frame(client, node, stamps_file, read_groundtruth(seq)[0])
+    go.touch()
     assert client.wait_for_targets(10, STARTUP_S), node.log()[-2000:]
     assert wait_for(lambda: [e.event_name for e in client.events] == ["init"], 10), client.events
     assert node.stop() == 0 and "Traceback" not in node.log(), node.log()[-2000:]

@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_helpers import STARTUP_S, image_msg, read_stamp_log, sequence, start_node, wait_for
+from ros_helpers import STARTUP_S, image_msg, init_on_first_frame, read_stamp_log, sequence, start_node, wait_for
 from sensor_msgs.msg import Image
 
 from fcot_ros.msg import TrackedTarget
@@ -51,17 +51,6 @@ def assert_latest_frame_policy(results, step_ms, period_ms=1000 / 30, slack_ms=1
           for (prev_arrival, _), (_, m) in zip(results, results[1:])]
     assert np.mean(ok) >= 0.95, f"{ok.count(False)} of {len(ok)} results came from stale frames"
     assert np.median(lat) < 2 * step_ms + 150, f"median latency {np.median(lat):.0f} ms, step {step_ms:.0f} ms"
-
-
-def init_on_first_frame(client, node, stamps_file, box):
-    """track/init with frame 1's stamp as soon as the node holds that frame; returns the stamp."""
-    assert wait_for(lambda: stamps_file.exists() and stamps_file.read_text().strip(), 30), "replay did not start"
-    first_stamp = next(iter(read_stamp_log(stamps_file)))
-    assert wait_for(lambda: int(client.diagnostics.get("frames_received", 0)) > 0, 30), node.log()
-    resp = client.init(box, stamp_ns=first_stamp, timeout=STARTUP_S)
-    assert resp.success, resp.message
-    assert f"{first_stamp // 10**9}.{first_stamp % 10**9:09d}" in resp.message
-    return first_stamp
 
 
 def test_tracks_real_sequence_at_30hz(procs, ros_client, test_model, tmp_path):
