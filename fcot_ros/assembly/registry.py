@@ -13,7 +13,7 @@ class ModelSpec:
     """A model of the registry: name, kind ("fcot" or "opencv"), description and default weights file."""
 
     name: str
-    kind: str                  # "fcot" (built by models.build_model) | "opencv" (a baseline)
+    kind: str                  # "fcot" (built by models.build_model) | "dsiam" (DSiamModel) | "opencv" (a baseline)
     description: str
     needs_weights: bool = False
     default_weights: str = ""  # file in fcot_ros/data/weights/ loaded when no weights are given
@@ -25,11 +25,16 @@ FCOT_MODELS: Tuple[ModelSpec, ...] = (
     ModelSpec("fcot_r50", "fcot", "the paper's ResNet-50 FCOT; needs weights (the authors' fcot.pth or ours)",
               needs_weights=True),
 )
+DSIAM_MODELS: Tuple[ModelSpec, ...] = (
+    ModelSpec("dsiam_lite", "dsiam", "Dynamic Siamese tracker (DSiam, ICCV 2017) on fcot_lite's EfficientNet-Lite0 "
+              "trunk: online V and W transforms, two-level fusion, trained on 10-frame clips",
+              default_weights="dsiam_lite.pt"),
+)
 BASELINE_MODELS: Tuple[ModelSpec, ...] = tuple(
     ModelSpec(f"opencv_{k}", "opencv", "OpenCV TrackerNano (NanoTrack v2) baseline; its two ONNX files: weights "
               "= their folder, or $FCOT_NANO_DIR" if k == "nano" else f"OpenCV {k.upper()} baseline")
     for k in OPENCV_TRACKERS)
-MODELS = {spec.name: spec for spec in FCOT_MODELS + BASELINE_MODELS}
+MODELS = {spec.name: spec for spec in FCOT_MODELS + DSIAM_MODELS + BASELINE_MODELS}
 MODEL_NAMES: Tuple[str, ...] = tuple(MODELS)
 FCOT_MODEL_NAMES: Tuple[str, ...] = tuple(spec.name for spec in FCOT_MODELS)
 

@@ -21,13 +21,15 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
     """Build a ready-to-use single-object tracker.
 
     model:    "fcot_lite" (EfficientNet-Lite0, embedded default), "fcot_r50" (the paper's
-              network; needs ``weights``), or a baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil" |
+              network; needs ``weights``), "dsiam_lite" (the Dynamic Siamese tracker), or a
+              baseline "opencv_csrt" | "opencv_kcf" | "opencv_mil" |
               "opencv_nano" (fcot_ros.assembly.MODEL_NAMES).
     backend:  runtime of the frozen feature network: "auto" | "tensorrt" | "onnxruntime" | "torch".
     weights:  path to a checkpoint (ours, or the authors' fcot.pth); None = built-in weights. The model
               is rebuilt with the checkpoint's settings. For opencv_nano: the folder of NanoTrack v2's
               two ONNX files (None: ``$FCOT_NANO_DIR``).
-    preset:   name of a parameter preset (see fcot_ros.tracker.params.PRESETS).
+    preset:   name of a parameter preset (fcot_ros.tracker.params.PRESETS; for dsiam_lite
+              fcot_ros.tracker.dsiam_params.PRESETS).
     device:   "cpu" | "cuda" | None (auto).
     overrides: individual tracker parameters that replace the preset's values (e.g.
               ``compat="authors"``).
@@ -48,6 +50,10 @@ def build_tracker(model: str = "fcot_lite", backend: str = "auto", weights=None,
             raise ConfigurationError(f"{model} takes no {'' if kind in LEARNED else 'weights, '}model settings "
                                      "or tracker parameters")
         return OpenCVTracker(kind, model_dir=weights)
+    if spec.kind == "dsiam":
+        from fcot_ros.assembly.dsiam_loading import build_dsiam_tracker
+        return build_dsiam_tracker(backend, resolve_weights(spec, weights, preset), preset, resolve_device(device),
+                                   runtime_options, model_config, **overrides)
     from fcot_ros.assembly.runtimes import build_runtime
     from fcot_ros.tracker.fcot_tracker import FCOTTracker
     from fcot_ros.tracker.params import get_params

@@ -3,15 +3,17 @@
     fcot export --model fcot_lite --format onnx --out exports/          # the default preset's crop (224)
     fcot export --model fcot_lite --crop-size 0 --out exports/          # the network's own crop (288)
     fcot export --model fcot_r50 --weights fcot.pth --format tensorrt --fp16 --out exports/
+    fcot export --model dsiam_lite --out exports/                       # one graph, N and S dynamic
 
 ONNX: ``<out>/<model>_features.onnx`` and ``<out>/<model>_init.onnx`` (names, shapes and metadata:
 docs/runtimes.md). TensorRT (needs a CUDA GPU and the tensorrt package): the two ONNX files plus
-``<out>/<model>_{features,init}_{fp16,fp32}.engine``.
+``<out>/<model>_{features,init}_{fp16,fp32}.engine``. dsiam_lite: ``<out>/dsiam_lite_features.onnx``
+only (fcot_ros.runtime.dsiam_runtime; no TensorRT path).
 """
 import sys
 from pathlib import Path
 
-from fcot_ros.assembly.registry import FCOT_MODEL_NAMES
+from fcot_ros.assembly.registry import DSIAM_MODELS, FCOT_MODEL_NAMES
 from fcot_ros.errors import FCOTError
 
 
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("export", help="export the feature network to ONNX or TensorRT",
                               description="Export the frozen feature network (backbone, decoder, heads and "
                                           "the feature parts of the initializers) for the fixed crop size.")
-    p.add_argument("--model", default="fcot_lite", choices=FCOT_MODEL_NAMES)
+    p.add_argument("--model", default="fcot_lite", choices=FCOT_MODEL_NAMES + tuple(m.name for m in DSIAM_MODELS))
     p.add_argument("--weights", default=None, help="checkpoint (ours or the authors' fcot.pth); "
                                                    "fcot_lite defaults to its shipped weights")
     p.add_argument("--random-weights", action="store_true",
@@ -66,9 +68,39 @@ def _describe(path) -> str:
     return f"  inputs:  {ins}\n  outputs: {outs}"
 
 
+def _export_dsiam(args) -> int:
+    """dsiam_lite's features graph (ONNX only); its shipped weights unless --weights."""
+    from fcot_ros.assembly import model_spec, resolve_weights
+    from fcot_ros.assembly.dsiam_loading import load_dsiam_model
+    from fcot_ros.runtime.dsiam_runtime import export_dsiam_onnx
+    from fcot_ros.runtime.export import read_metadata
+    if args.format != "onnx" or args.crop_size is not None or args.random_weights:
+        print("fcot export: error: dsiam_lite exports one ONNX graph (no --format tensorrt, --crop-size or "
+              "--random-weights)", file=sys.stderr)
+        return 2
+    try:
+        weights = resolve_weights(model_spec(args.model), args.weights, "default")
+        model = load_dsiam_model(weights)
+    except FCOTError as exc:
+        print(f"fcot export: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        path = export_dsiam_onnx(model.features, Path(args.out), args.model, weights=weights)
+    except Exception as exc:
+        print(f"fcot export: ONNX export failed: {exc}", file=sys.stderr)
+        return 1
+    meta = read_metadata(path)
+    print(f"{path}  ({path.stat().st_size / 2**20:.1f} MiB, opset {meta['opset']}, "
+          f"weights sha256 {meta['weights_sha256'][:16]}…, onnx.checker: ok)")
+    print(_describe(path))
+    return 0
+
+
 def run(args) -> int:
     """``fcot export``: write the ONNX graphs (and TensorRT engines); 0, 1 when an export or build fails,
     2 when the weights cannot be loaded or TensorRT is unavailable."""
+    if args.model in {m.name for m in DSIAM_MODELS}:
+        return _export_dsiam(args)
     try:
         net, weights = _load(args)
     except FCOTError as exc:

@@ -12,7 +12,7 @@ import numpy as np
 
 from fcot_ros.datasets import Sequence
 
-FCOT_PREFIX = "fcot_"
+BASELINE_PREFIX = "opencv_"
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ class TrackerSpec:
     preset: str = "default"
     weights: Optional[str] = None
     name: Optional[str] = None
-    overrides: Tuple[Tuple[str, object], ...] = ()     # tracker parameters over the preset's (FCOT)
+    overrides: Tuple[Tuple[str, object], ...] = ()     # tracker parameters over the preset's (ours)
 
     @property
-    def is_fcot(self) -> bool:
-        """True for FCOT models (name starts with ``fcot_``), False for the baselines."""
-        return self.model.startswith(FCOT_PREFIX)
+    def is_learned(self) -> bool:
+        """True for our models (FCOT, DSiam: backend, preset and overrides apply), False for the OpenCV baselines."""
+        return not self.model.startswith(BASELINE_PREFIX)
 
     @property
     def display_name(self) -> str:
@@ -38,23 +38,23 @@ class TrackerSpec:
         if self.name:
             return self.name
         label = self.model
-        if self.is_fcot and self.preset != "default":
+        if self.is_learned and self.preset != "default":
             label += f"_{self.preset}"
-        if self.is_fcot and self.backend != "auto":
+        if self.is_learned and self.backend != "auto":
             label += f"@{self.backend}"
         return label
 
     def build(self):
-        """A new tracker for this spec (FCOT: model, backend, weights, preset, overrides; baselines: model, weights)."""
+        """A new tracker for this spec (ours: model, backend, weights, preset, overrides; baselines: model, weights)."""
         from fcot_ros import build_tracker
-        if self.is_fcot:
+        if self.is_learned:
             return build_tracker(model=self.model, backend=self.backend, weights=self.weights, preset=self.preset,
                                  **dict(self.overrides))
         return build_tracker(model=self.model, weights=self.weights)     # opencv_nano: its ONNX folder
 
 
 def parse_trackers(text: str, backend: str = "auto", preset: str = "default", weights=None) -> List[TrackerSpec]:
-    """``"fcot_lite,opencv_csrt"`` -> TrackerSpecs (backend / preset / weights apply to FCOT models).
+    """``"fcot_lite,opencv_csrt"`` -> TrackerSpecs (backend / preset / weights apply to the learned models).
 
     Unknown model, backend or preset names raise ConfigurationError at once, before anything runs.
     """
@@ -64,14 +64,16 @@ def parse_trackers(text: str, backend: str = "auto", preset: str = "default", we
     names = [t.strip() for t in text.split(",") if t.strip()]
     if not names:
         raise ConfigurationError("no tracker given")
-    for name in names:
-        model_spec(name)
-    if any(n.startswith(FCOT_PREFIX) for n in names):
+    from fcot_ros.tracker.dsiam_params import PRESETS as DSIAM_PRESETS
+    learned = [model_spec(name).kind != "opencv" for name in names]
+    if any(learned):
         backend = check_backend(backend)
-        if preset not in PRESETS:
-            raise ConfigurationError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return [TrackerSpec(model=n, backend=backend, preset=preset, weights=weights) if n.startswith(FCOT_PREFIX)
-            else TrackerSpec(model=n) for n in names]
+    for name, is_learned in zip(names, learned):
+        presets = DSIAM_PRESETS if model_spec(name).kind == "dsiam" else PRESETS
+        if is_learned and preset not in presets:
+            raise ConfigurationError(f"unknown preset {preset!r} for {name}; choose one of {', '.join(presets)}")
+    return [TrackerSpec(model=n, backend=backend, preset=preset, weights=weights) if is_learned
+            else TrackerSpec(model=n) for n, is_learned in zip(names, learned)]
 
 
 @dataclass

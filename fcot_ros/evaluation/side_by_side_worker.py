@@ -57,7 +57,7 @@ def main(argv=None) -> int:
                        name=args.name, overrides=tuple((k, tuple(v) if isinstance(v, list) else v)
                                                        for k, v in overrides))
     summary = {"label": spec.display_name, "model": spec.model,
-               "backend": spec.backend if spec.is_fcot else "opencv", "preset": spec.preset,
+               "backend": spec.backend if spec.is_learned else "opencv", "preset": spec.preset,
                "sequences": {}, "failed": {}, "stage_ms": {}, "peak_rss_mb": None, "error": None,
                "load_avg_start": os.getloadavg()[0]}
     stage_values = {}

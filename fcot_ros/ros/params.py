@@ -11,6 +11,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from fcot_ros.assembly.registry import BACKENDS, MODEL_NAMES, MODELS
 from fcot_ros.contract.size_policy import SIZE_CHANGE_POLICIES
 from fcot_ros.errors import ConfigurationError
+from fcot_ros.tracker.dsiam_params import PRESETS as DSIAM_PRESETS
 from fcot_ros.tracker.params import PRESETS
 
 TIME_JUMP_POLICIES = ("continue", "stop")
@@ -33,7 +34,9 @@ SPECS = {
     "backend": Spec("auto", "Runtime of the feature network.", BACKENDS),
     "weights": Spec("", "Checkpoint file (ours or the authors' fcot.pth); empty = built-in weights. For "
                     "opencv_nano: the folder of NanoTrack v2's two ONNX files (empty: $FCOT_NANO_DIR)."),
-    "preset": Spec("default", "Tracker parameter preset (fcot_ros.tracker.params.PRESETS).", tuple(PRESETS)),
+    "preset": Spec("default", "Tracker parameter preset (fcot_ros.tracker.params.PRESETS; dsiam_lite: "
+                   "fcot_ros.tracker.dsiam_params.PRESETS).",
+                   tuple(PRESETS) + tuple(p for p in DSIAM_PRESETS if p not in PRESETS)),
     "device": Spec("", "cpu | cuda; empty = automatic."),
     "image_transport": Spec("raw", "raw: subscribe <image> (sensor_msgs/Image); compressed: subscribe "
                             "<image>/compressed (sensor_msgs/CompressedImage).", ("raw", "compressed")),

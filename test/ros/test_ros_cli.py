@@ -245,3 +245,33 @@ def test_follow_demo_launch_keeps_the_target_centred(ros2, tmp_path):
     assert rows.shape == (report["frames"], 12)
     following, still = report["share_in_centre"], report["share_in_centre_still_camera"]
     assert following >= 0.6 and following >= still + 0.4, report
+
+
+def test_launch_with_model_dsiam_lite_tracks_a_sequence(ros2, started, tmp_path):
+    """`ros2 launch fcot_ros tracker.launch.py model:=dsiam_lite`: the Dynamic Siamese tracker with its
+    shipped weights is built, initialised by `ros2 service call track/init` and tracks a real
+    sequence (track/target echoed in a process of its own)."""
+    domain = new_domain_id()
+    seq = sequence("otb_Crossing")
+    gt = read_groundtruth(seq)
+    lp = launch(started, tmp_path, domain, "model:=dsiam_lite", "image_topic:=/cam/image", "fastdds_profile:=env")
+    assert lp.wait_log("ready:", STARTUP_S), lp.log()[-3000:]
+    assert "model=dsiam_lite" in lp.log()
+    stamps_file = tmp_path / "stamps.csv"
+    replay = Proc(replay_args(seq, topic="/cam/image", rate=30, duration=600, loop="pingpong", stamp_log=stamps_file),
+                  domain, tmp_path / "replay.log", tmp_path)
+    started.append(replay)
+    assert wait_for(lambda: stamps_file.exists() and len(read_stamp_log(stamps_file)) > 10, 60), replay.log()
+    echo = Proc([ros2, "topic", "echo", "/track/target", "fcot_ros/msg/TrackedTarget", "--no-daemon"],
+                domain, tmp_path / "echo.log", tmp_path)
+    started.append(echo)
+    time.sleep(2.0)
+    x, y, w, h = (int(v) for v in gt[0])
+    roi = f"{{roi: {{x_offset: {x}, y_offset: {y}, width: {w}, height: {h}}}}}"
+    call = run_cli(ros2, domain, "service", "call", "/track/init", "fcot_ros/srv/InitTrack", roi)
+    assert call.returncode == 0 and "success=True" in call.stdout, call
+    assert wait_for(lambda: echo.log().count("state: 1") + echo.log().count("state: 2") >= 10, 60), \
+        echo.log()[-2000:]
+    replay.stop()
+    echo.stop()
+    assert lp.stop() == 0 and "Traceback" not in lp.log(), lp.log()[-3000:]

@@ -7,13 +7,53 @@ import pytest
 
 from training.config import RecipeError, load_recipe, recipe_to_dict, write_recipe
 
-CONFIGS = sorted((Path(__file__).resolve().parents[2] / "training" / "configs").glob("*.yaml"))
+ALL_CONFIGS = sorted((Path(__file__).resolve().parents[2] / "training" / "configs").glob("*.yaml"))
+DSIAM_CONFIGS = [p for p in ALL_CONFIGS if p.stem.startswith("dsiam_")]     # training.dsiam_train's recipes
+CONFIGS = [p for p in ALL_CONFIGS if p not in DSIAM_CONFIGS]
 
 
 def test_there_are_recipes_for_both_models():
     names = {p.stem for p in CONFIGS}
     assert {"fcot_lite_cpu", "fcot_lite_gpu", "fcot_r50_3stage_s1", "fcot_r50_3stage_s2", "fcot_r50_3stage_s3",
             "fcot_r50_2stage_s1", "fcot_r50_2stage_s2"} <= names
+
+
+@pytest.mark.parametrize("path", DSIAM_CONFIGS, ids=lambda p: p.stem)
+def test_dsiam_recipes_read_and_refuse_bad_fields(path, tmp_path):
+    from training.dsiam_train import RecipeError as DSiamRecipeError
+    from training.dsiam_train import load_dsiam_recipe
+    recipe = load_dsiam_recipe(path, ["optim.steps=3", "unroll.use_w=false"])
+    assert recipe["optim"]["steps"] == 3 and recipe["unroll"]["use_w"] is False
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text() + "\nsurprise: 1\n")
+    with pytest.raises(DSiamRecipeError, match="surprise"):
+        load_dsiam_recipe(bad)
+    with pytest.raises(DSiamRecipeError, match="unknown part"):
+        load_dsiam_recipe(path, ["model.train=[adjust, backbone]"])
+    with pytest.raises(DSiamRecipeError, match="not a dsiam_lite recipe"):
+        load_dsiam_recipe(CONFIGS[0])
+
+
+@pytest.mark.slow
+def test_dsiam_recipe_runs_from_its_file(tmp_path, shared_data):
+    """`python -m training --config training/configs/dsiam_lite_cpu.yaml` (3 steps, from a stage-1
+    checkpoint made here by the pairs recipe): both stages run and write loadable checkpoints."""
+    import subprocess
+    import sys
+
+    from fcot_ros.assembly.dsiam_loading import load_dsiam_model
+    repo = Path(__file__).resolve().parents[2]
+    pairs = tmp_path / "pairs"
+    for config, out, extra in [("dsiam_lite_pairs_cpu.yaml", pairs, []),
+                               ("dsiam_lite_cpu.yaml", tmp_path / "joint",
+                                ["--set", f"model.init={pairs / 'checkpoint_last.pt'}"])]:
+        recipe = str(repo / "training" / "configs" / config)
+        args = ["--config", recipe, "--set", "optim.steps=3", "--set", "optim.batch=1", "--out", str(out), *extra]
+        done = subprocess.run([sys.executable, "-m", "training", *args], capture_output=True, text=True, cwd=repo,
+                              timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "3 steps" in done.stdout, done.stdout
+        load_dsiam_model(out / "checkpoint_last.pt")
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
