@@ -14,7 +14,6 @@ A clip (frames t = 1..T, increasing indices, gaps of 1..max_gap frames, all with
     labels     per t: (R, R) map of +1 within ``radius`` crop pixels of the target centre, -1 elsewhere
                (response cell i is (i - (R-1)/2) * stride crop pixels from the centre)
 """
-import math
 from dataclasses import dataclass
 from typing import List
 
@@ -35,13 +34,6 @@ class Clip:
     sizes: np.ndarray
     labels: np.ndarray
     name: str = ""
-
-
-def exemplar_scale(box, context: float, template_size: int) -> float:
-    """Image pixels per crop pixel of the SiamFC template crop of ``box`` (x, y, w, h)."""
-    _, _, w, h = box
-    c = context * (w + h)
-    return math.sqrt((w + c) * (h + c)) / template_size
 
 
 def label_map(shift, size: int, stride: int, radius: float) -> np.ndarray:
@@ -76,7 +68,7 @@ def make_clip(seq, frames, cfg, rng, shift: float, radius: float) -> Clip:
     searches, shifts, sizes, labels = [], [], [], []
     for t, (image, box) in enumerate(zip(images, boxes)):
         prev = boxes[max(t - 1, 0)]
-        scale = exemplar_scale(prev, cfg.context, cfg.template_size)
+        scale = cfg.exemplar_scale(prev[2], prev[3])
         jitter = rng.uniform(-shift, shift, size=2) if t > 0 else np.zeros(2)
         centre = (prev[0] + prev[2] / 2 + jitter[0] * scale, prev[1] + prev[3] / 2 + jitter[1] * scale)
         searches.append(extract_crop(image, centre, scale, cfg.search_size))

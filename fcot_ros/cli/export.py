@@ -68,12 +68,20 @@ def _describe(path) -> str:
     return f"  inputs:  {ins}\n  outputs: {outs}"
 
 
+def _report(path) -> None:
+    """Print a written ONNX file: size, opset, weights hash, its inputs and outputs."""
+    from fcot_ros.runtime.export import read_metadata
+    meta = read_metadata(path)
+    print(f"{path}  ({path.stat().st_size / 2**20:.1f} MiB, opset {meta['opset']}, "
+          f"weights sha256 {meta['weights_sha256'][:16]}…, onnx.checker: ok)")
+    print(_describe(path))
+
+
 def _export_dsiam(args) -> int:
     """dsiam_lite's features graph (ONNX only); its shipped weights unless --weights."""
     from fcot_ros.assembly import model_spec, resolve_weights
     from fcot_ros.assembly.dsiam_loading import load_dsiam_model
     from fcot_ros.runtime.dsiam_runtime import export_dsiam_onnx
-    from fcot_ros.runtime.export import read_metadata
     if args.format != "onnx" or args.crop_size is not None or args.random_weights:
         print("fcot export: error: dsiam_lite exports one ONNX graph (no --format tensorrt, --crop-size or "
               "--random-weights)", file=sys.stderr)
@@ -89,10 +97,7 @@ def _export_dsiam(args) -> int:
     except Exception as exc:
         print(f"fcot export: ONNX export failed: {exc}", file=sys.stderr)
         return 1
-    meta = read_metadata(path)
-    print(f"{path}  ({path.stat().st_size / 2**20:.1f} MiB, opset {meta['opset']}, "
-          f"weights sha256 {meta['weights_sha256'][:16]}…, onnx.checker: ok)")
-    print(_describe(path))
+    _report(path)
     return 0
 
 
@@ -107,17 +112,14 @@ def run(args) -> int:
         print(f"fcot export: error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    from fcot_ros.runtime.export import export_onnx, read_metadata
+    from fcot_ros.runtime.export import export_onnx
     try:
         paths = export_onnx(net.features, out, args.model, weights=weights)
     except Exception as exc:
         print(f"fcot export: ONNX export failed: {exc}", file=sys.stderr)
         return 1
-    for graph, path in paths.items():
-        meta = read_metadata(path)
-        print(f"{path}  ({path.stat().st_size / 2**20:.1f} MiB, opset {meta['opset']}, "
-              f"weights sha256 {meta['weights_sha256'][:16]}…, onnx.checker: ok)")
-        print(_describe(path))
+    for path in paths.values():
+        _report(path)
     if args.format == "onnx":
         return 0
 

@@ -65,11 +65,12 @@ def parse_trackers(text: str, backend: str = "auto", preset: str = "default", we
     if not names:
         raise ConfigurationError("no tracker given")
     from fcot_ros.tracker.dsiam_params import PRESETS as DSIAM_PRESETS
-    learned = [model_spec(name).kind != "opencv" for name in names]
+    kinds = [model_spec(name).kind for name in names]
+    learned = [kind != "opencv" for kind in kinds]
     if any(learned):
         backend = check_backend(backend)
-    for name, is_learned in zip(names, learned):
-        presets = DSIAM_PRESETS if model_spec(name).kind == "dsiam" else PRESETS
+    for name, kind, is_learned in zip(names, kinds, learned):
+        presets = DSIAM_PRESETS if kind == "dsiam" else PRESETS
         if is_learned and preset not in presets:
             raise ConfigurationError(f"unknown preset {preset!r} for {name}; choose one of {', '.join(presets)}")
     return [TrackerSpec(model=n, backend=backend, preset=preset, weights=weights) if is_learned

@@ -67,6 +67,12 @@ class DSiamConfig:
         if not len(self.levels) == len(self.strides) == len(self.in_channels):
             raise ConfigurationError("levels, strides and in_channels must have one entry per level")
 
+    def exemplar_scale(self, w: float, h: float) -> float:
+        """Image pixels per crop pixel of SiamFC's template crop of a w x h target: the square of side
+        sqrt((w + c(w+h)) (h + c(w+h))), c = context, maps onto template_size pixels."""
+        c = self.context * (w + h)
+        return math.sqrt((w + c) * (h + c)) / self.template_size
+
     @property
     def response_size(self) -> int:
         """Side of the fused response map: that of the finest level (17 for 256 / 128 / 8)."""
@@ -142,6 +148,13 @@ def centre_transform(v):
     return torch.roll(v, shifts=(-row, -col), dims=(-2, -1))
 
 
+def cell_centre(feats, shift, stride: int) -> Tuple[float, float]:
+    """(x, y) in cells of ``feats`` (..., H, W) of the point ``shift`` = (dx, dy) crop pixels from the
+    crop centre (cell k's centre is k)."""
+    hh, ww = feats.shape[-2:]
+    return ((ww - 1) / 2.0 + float(shift[0]) / stride, (hh - 1) / 2.0 + float(shift[1]) / stride)
+
+
 def _spectral_energy(x):
     """Mean over frequencies of |x_hat|^2, per leading index: x (..., H, W) -> (...); equals H W mean(x^2)."""
     return (x * x).mean(dim=(-2, -1)) * (x.shape[-1] * x.shape[-2])
@@ -188,10 +201,8 @@ class DSiamModel(nn.Module):
         out = []
         for level, f in enumerate(feats):
             stride = cfg.strides[level]
-            hh, ww = f.shape[-2:]
             n = cfg.template_size // stride
-            centre = ((ww - 1) / 2.0 + float(shift[0]) / stride, (hh - 1) / 2.0 + float(shift[1]) / stride)
-            out.append(read_window(f, centre, (n, n)))
+            out.append(read_window(f, cell_centre(f, shift, stride), (n, n)))
         return out
 
     def learn_transforms(self, feats, first, shift, size, use_v=True, use_w=True):
@@ -205,13 +216,12 @@ class DSiamModel(nn.Module):
         latest = self.template_window(feats, shift) if use_v else [None] * len(feats)
         for level, (f, f1, ft) in enumerate(zip(feats, first, latest)):
             stride = cfg.strides[level]
-            hh, ww = f.shape[-2:]
-            centre = ((ww - 1) / 2.0 + float(shift[0]) / stride, (hh - 1) / 2.0 + float(shift[1]) / stride)
+            centre = cell_centre(f, shift, stride)
             if use_v:
                 v.append(self.learn_v(level, f1, ft))
             if use_w:
                 sigma = (cfg.gauss_sigma * float(size[0]) / stride, cfg.gauss_sigma * float(size[1]) / stride)
-                w.append(self.learn_w(level, f, gaussian_window(hh, centre, sigma, dtype=f.dtype)))
+                w.append(self.learn_w(level, f, gaussian_window(f.shape[-1], centre, sigma, dtype=f.dtype)))
         return v, w
 
     @staticmethod

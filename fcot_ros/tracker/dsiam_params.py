@@ -5,7 +5,7 @@ SiamFC's search settings (Bertinetto et al. 2016, the 3-scale tracker DSiam buil
 upsampling 16. Presets: "default" (V and W online, as DSiam), "no_v", "no_w" and "static" (neither:
 a SiamFC tracker on the same features), for the ablation of the supplement's section 2.
 """
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Tuple
 
 from fcot_ros.errors import ConfigurationError
@@ -48,10 +48,6 @@ class DSiamParams:
             raise ConfigurationError("scale_step must be > 1, scale_lr and scale_penalty in (0, 1]")
         if not 0.0 <= self.window_influence <= 1.0 or self.response_up < 1:
             raise ConfigurationError("window_influence must be in [0, 1] and response_up >= 1")
-
-    def as_dict(self) -> dict:
-        """The settings as a plain dict."""
-        return asdict(self)
 
     @property
     def scale_factors(self) -> Tuple[float, ...]:

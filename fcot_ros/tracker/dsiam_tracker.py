@@ -53,7 +53,7 @@ class DSiamTracker(Tracker):
         self.backend_name = runtime.name
         self.lost_reason = None
         cfg = model.config
-        self.template_size, self.search_size = cfg.template_size, cfg.search_size
+        self.search_size = cfg.search_size
         self.fine_stride = min(cfg.strides)
         r = cfg.response_size
         self.up_size = r * params.response_up if params.response_up > 1 else r
@@ -71,8 +71,7 @@ class DSiamTracker(Tracker):
         self.image_size = (image.shape[1], image.shape[0])
         self.pos = (x + w / 2.0, y + h / 2.0)
         self.size = (w, h)
-        context = cfg.context * (w + h)
-        self.scale = math.sqrt((w + context) * (h + context)) / self.template_size   # image px per crop px
+        self.scale = cfg.exemplar_scale(w, h)                                      # image px per crop px
         self.min_scale = self.scale * 0.2
         self.max_scale = self.scale * 5.0
         crop = extract_crop(image, self.pos, self.scale, self.search_size)
