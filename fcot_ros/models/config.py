@@ -13,6 +13,10 @@ from typing import Tuple
 from fcot_ros.errors import ConfigurationError
 
 
+class ConfigError(ConfigurationError):
+    """A model configuration names an unknown field or holds a value of the wrong kind."""
+
+
 @dataclass(frozen=True)
 class ClassifierSettings:
     """A classifier branch's online optimizer (DiMP steepest descent): structure and initial values.
@@ -70,9 +74,19 @@ class NetworkConfig:
     groups: int = 32                 # GroupNorm groups
     hand_init: bool = False          # identity-like heads for use before offline training
     deformable: bool = True          # False: the heads' DCNs keep zero offsets and run as convolutions
+    # 0: full 3x3 layers; r in 1..9: the per-frame heads' 3x3 layers (decoder.smooth_72, the cls72 head,
+    # both regression heads) are rank-r separable convolutions (models.separable); needs deformable=False
+    separable_rank: int = 0
     cls18: ClassifierSettings = field(default_factory=ClassifierSettings)
     cls72: ClassifierSettings = field(default_factory=ClassifierSettings)
     reg: RegressionSettings = field(default_factory=RegressionSettings)
+
+    def __post_init__(self):
+        if not isinstance(self.separable_rank, int) or not 0 <= self.separable_rank <= 9:
+            raise ConfigError("separable_rank must be an integer 0..9 (0: full 3x3 layers), "
+                              f"not {self.separable_rank!r}")
+        if self.separable_rank and self.deformable:
+            raise ConfigError("separable_rank > 0 needs deformable=False (separable layers have no offsets)")
 
     def feature_size(self, stride: int) -> int:
         """Side of the stride-``stride`` feature maps of a crop, cells (18 for 16, 72 for 4 at 288)."""
@@ -104,10 +118,6 @@ FCOT_LITE = NetworkConfig(
 
 CONFIGS = {"fcot_r50": FCOT_R50, "fcot_lite": FCOT_LITE}
 _NESTED = {"cls18": ClassifierSettings, "cls72": ClassifierSettings, "reg": RegressionSettings}
-
-
-class ConfigError(ConfigurationError):
-    """A model configuration names an unknown field or holds a value of the wrong kind."""
 
 
 def _settings(cls, value, where):

@@ -1,26 +1,29 @@
 """FPN decoder of FCOT: stride-16/8/4 backbone maps -> 36x36 and 72x72 pyramid features.
 
 p18 = lateral_18(c16); p36 = lateral_36(c8) + up2(p18); p72 = smooth_72(lateral_72(c4) + up2(p36)).
-1x1 laterals, bilinear x2 upsampling (align_corners=False), no norm or activation.
+1x1 laterals, bilinear x2 upsampling (align_corners=False), no norm or activation. ``smooth_rank``
+r > 0 makes smooth_72 a rank-r separable 3x3 convolution (models.separable).
 """
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from fcot_ros.models.layers import center_identity_, kaiming_init_
+from fcot_ros.models.separable import SeparableConv2d, separable_or_full
 
 
 class FPNDecoder(nn.Module):
     """FCOT's FPN decoder: 1x1 laterals of the stride-16/8/4 maps merged top-down into p36 and p72 (see module doc)."""
 
-    def __init__(self, in_channels, dim):
-        """in_channels: (c4, c8, c16) backbone channels; dim: pyramid planes."""
+    def __init__(self, in_channels, dim, smooth_rank=0):
+        """in_channels: (c4, c8, c16) backbone channels; dim: pyramid planes; smooth_rank: 0 (full 3x3
+        smooth_72) or the rank of its separable form."""
         super().__init__()
         c4, c8, c16 = in_channels
         self.lateral_18 = nn.Conv2d(c16, dim, 1)
         self.lateral_36 = nn.Conv2d(c8, dim, 1)
         self.lateral_72 = nn.Conv2d(c4, dim, 1)
-        self.smooth_72 = nn.Conv2d(dim, dim, 3, padding=1)
+        self.smooth_72 = separable_or_full(dim, dim, smooth_rank, bias=True)
         kaiming_init_(self)
 
     def forward(self, c4, c8, c16):
@@ -34,7 +37,7 @@ class FPNDecoder(nn.Module):
         """Before offline training: a concatenation of fixed orthonormal projections of the three
         scales into disjoint channel blocks (half the planes for stride 16, a quarter each for 8
         and 4), and an identity smoothing conv."""
-        d = self.smooth_72.weight.shape[0]
+        d = self.lateral_18.weight.shape[0]
         blocks = {"lateral_18": (0, d // 2), "lateral_36": (d // 2, 3 * d // 4), "lateral_72": (3 * d // 4, d)}
         gen = torch.Generator().manual_seed(0)
         with torch.no_grad():
@@ -46,5 +49,8 @@ class FPNDecoder(nn.Module):
                 q, _ = torch.linalg.qr(torch.randn(cin, cin, generator=gen))
                 rows = min(hi - lo, cin)
                 conv.weight[lo:lo + rows, :, 0, 0] = q[:rows]
-            center_identity_(self.smooth_72.weight)
-            self.smooth_72.bias.zero_()
+            if isinstance(self.smooth_72, SeparableConv2d):
+                self.smooth_72.identity_()
+            else:
+                center_identity_(self.smooth_72.weight)
+                self.smooth_72.bias.zero_()

@@ -69,10 +69,12 @@ def _heads(config: NetworkConfig):
     """Decoder, heads and initializers, built in a fixed order (the seeded fcot_lite build depends on it)."""
     c4, c8, c16 = config.backbone_channels
     d, g, k, dcn = config.decoder_dim, config.groups, config.cls_filter_size, config.deformable
-    decoder = FPNDecoder((c4, c8, c16), d)
+    rank = config.separable_rank             # the per-frame stride-4/8 layers only; the RMG runs once
+    decoder = FPNDecoder((c4, c8, c16), d, smooth_rank=rank)
     cls18_head = Cls18Head(c16, config.cls18_dim, k)
-    cls72_head = Cls72Head(d, config.cls72_mid, config.cls72_dim, k, g, config.norm_scale_coef, deformable=dcn)
-    reg_head = RegressionFeatures(d, config.reg_mid, config.reg_dim, g, deformable=dcn)
+    cls72_head = Cls72Head(d, config.cls72_mid, config.cls72_dim, k, g, config.norm_scale_coef, deformable=dcn,
+                           separable_rank=rank)
+    reg_head = RegressionFeatures(d, config.reg_mid, config.reg_dim, g, deformable=dcn, separable_rank=rank)
     cls18_init = FilterInitializer(config.cls18_dim, k, 16)
     cls72_init = FilterInitializer(config.cls72_dim, k, 4)
     rmg = RMGInitializer(d, config.reg_mid, config.reg_dim, g, config.reg_filter_size, deformable=dcn)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fcot_ros.models.layers import InstanceL2Norm, center_identity_, l2norm_scale
+from fcot_ros.models.separable import SeparableConv2d, separable_or_full
 from fcot_ros.ops.deform_conv import ModulatedDeformConv2d
 from fcot_ros.ops.prroi_pool import prroi_pool2d
 
@@ -30,16 +31,25 @@ class ConvGNDCNStack(nn.Module):
     """conv3x3 -> GN -> ReLU -> DCN -> GN -> ReLU -> DCN (the layout of every FCOT 72/36 head).
 
     (N, in_ch, H, W) -> (N, out_ch, H, W). ``final_relu`` adds a ReLU after the last DCN
-    (regression heads and RMG initializers).
+    (regression heads and RMG initializers). ``separable_rank`` r > 0: the three 3x3 layers are
+    rank-r separable convolutions (models.separable; no deformable offsets), the GroupNorms and
+    ReLUs stay; the names conv1 / dcn1 / dcn2 are kept so that both forms read alike.
     """
 
-    def __init__(self, in_ch, mid, out_ch, groups, conv_bias, final_relu, deformable=True):
+    def __init__(self, in_ch, mid, out_ch, groups, conv_bias, final_relu, deformable=True, separable_rank=0):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, mid, 3, padding=1, bias=conv_bias)
+        self.separable_rank = int(separable_rank)
+        if self.separable_rank and deformable:
+            raise ValueError("separable heads have no deformable offsets: build them with deformable=False")
+        self.conv1 = separable_or_full(in_ch, mid, self.separable_rank, bias=conv_bias)
         self.gn1 = nn.GroupNorm(groups, mid)
-        self.dcn1 = ModulatedDeformConv2d(mid, mid, 3, padding=1, deformable=deformable)
         self.gn2 = nn.GroupNorm(groups, mid)
-        self.dcn2 = ModulatedDeformConv2d(mid, out_ch, 3, padding=1, deformable=deformable)
+        if self.separable_rank:
+            self.dcn1 = SeparableConv2d(mid, mid, self.separable_rank, bias=True)
+            self.dcn2 = SeparableConv2d(mid, out_ch, self.separable_rank, bias=True)
+        else:
+            self.dcn1 = ModulatedDeformConv2d(mid, mid, 3, padding=1, deformable=deformable)
+            self.dcn2 = ModulatedDeformConv2d(mid, out_ch, 3, padding=1, deformable=deformable)
         self.final_relu = final_relu
 
     def forward(self, x):
@@ -52,12 +62,23 @@ class ConvGNDCNStack(nn.Module):
     def hand_init_(self, shift=3.0):
         """Identity-like init for use before offline training: each stage passes its input
         through (centre-tap identity, zero offsets so the DCN mask is 0.5), the GroupNorms
-        keep the ReLUs in their linear range, and the DCN biases remove that shift again."""
+        keep the ReLUs in their linear range, and the DCN biases remove that shift again. Separable
+        layers get the same maps (their centre-tap identity, 0.5 for the DCNs' constant mask)."""
+        for gn in (self.gn1, self.gn2):
+            _linear_regime_gn_(gn, shift)
+        if self.separable_rank:
+            self.conv1.identity_()
+            for dcn in (self.dcn1, self.dcn2):
+                dcn.identity_(0.5)
+                with torch.no_grad():
+                    dcn.pointwise.bias.fill_(-0.5 * shift)
+            if self.final_relu:
+                with torch.no_grad():
+                    self.dcn2.pointwise.bias.fill_(0.0)
+            return
         center_identity_(self.conv1.weight)
         if self.conv1.bias is not None:
             nn.init.zeros_(self.conv1.bias)
-        for gn in (self.gn1, self.gn2):
-            _linear_regime_gn_(gn, shift)
         for dcn in (self.dcn1, self.dcn2):
             center_identity_(dcn.weight)
             with torch.no_grad():
@@ -89,9 +110,10 @@ class Cls18Head(nn.Module):
 class Cls72Head(nn.Module):
     """conv-GN-ReLU-DCN-GN-ReLU-DCN + InstanceL2Norm: (N, in_ch, 72, 72) -> (N, dim, 72, 72)."""
 
-    def __init__(self, in_ch, mid, dim, filter_size, groups, norm_coef, deformable=True):
+    def __init__(self, in_ch, mid, dim, filter_size, groups, norm_coef, deformable=True, separable_rank=0):
         super().__init__()
-        self.body = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=True, final_relu=False, deformable=deformable)
+        self.body = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=True, final_relu=False, deformable=deformable,
+                                   separable_rank=separable_rank)
         self.norm = InstanceL2Norm(l2norm_scale(dim, filter_size, norm_coef))
 
     def forward(self, x):
@@ -117,12 +139,15 @@ def average_merge_(conv: nn.Conv2d):
 
 class RegressionFeatures(nn.Module):
     """Regression features: heads on p36 and p72, p36's output resized to 72 (nearest),
-    concatenated and fused by a 1x1 conv. (N,D,36,36), (N,D,72,72) -> (N, dim, 72, 72)."""
+    concatenated and fused by a 1x1 conv. (N,D,36,36), (N,D,72,72) -> (N, dim, 72, 72).
+    ``separable_rank`` > 0: both heads of rank-r separable layers (ConvGNDCNStack)."""
 
-    def __init__(self, in_ch, mid, dim, groups, deformable=True):
+    def __init__(self, in_ch, mid, dim, groups, deformable=True, separable_rank=0):
         super().__init__()
-        self.head_36 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable)
-        self.head_72 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable)
+        self.head_36 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable,
+                                      separable_rank=separable_rank)
+        self.head_72 = ConvGNDCNStack(in_ch, mid, dim, groups, conv_bias=False, final_relu=True, deformable=deformable,
+                                      separable_rank=separable_rank)
         self.merge = nn.Conv2d(2 * dim, dim, 1, bias=True)
         average_merge_(self.merge)
 

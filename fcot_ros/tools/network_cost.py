@@ -1,11 +1,12 @@
 """Where a frame's network time goes: GFLOP per module (torch FlopCounterMode) and ONNX Runtime's own
 per-node profile grouped by the same modules, on this machine's CPU.
 
-    python -m fcot_ros.tools.network_cost [--model fcot_lite] [--weights W] [--runs 30] [--threads N]
+    python -m fcot_ros.tools.network_cost [--model fcot_lite] [--weights W] [--crop-size 224] [--runs 30] [--threads N]
 
-Prints one Markdown table: module, GFLOP per 288x288 crop, share of the FLOPs, ONNX Runtime ms per
-frame (median over --runs of the sum of that module's node times) and share of the time, then the
-CPU (tools differ by ~2x between CPUs with and without AVX-512: compare only within one run).
+Prints one Markdown table: module, GFLOP per crop (the network's own crop size, or --crop-size), share
+of the FLOPs, ONNX Runtime ms per frame (median over --runs of the sum of that module's node times)
+and share of the time, then the CPU (tools differ by ~2x between CPUs with and without AVX-512:
+compare only within one run).
 Modules are the feature network's children, with the heads split one level further
 (``cls72_head.body``, ``reg_features.head_72``, ...).
 """
@@ -96,6 +97,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="fcot_lite")
     parser.add_argument("--weights", default=None)
+    parser.add_argument("--crop-size", type=int, default=None,
+                        help="search-crop side in pixels (a multiple of 16; default: the network's own)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: physical cores)")
     args = parser.parse_args(argv)
@@ -103,7 +106,8 @@ def main(argv=None) -> int:
     from fcot_ros.evaluation.machine import cpu_description
     from fcot_ros.runtime.export import export_onnx
     from fcot_ros.runtime.onnx_runtime import physical_cores
-    net = load_model(args.model, resolve_weights(model_spec(args.model), args.weights, "default")).eval()
+    config = {"crop_size": args.crop_size} if args.crop_size else {}
+    net = load_model(args.model, resolve_weights(model_spec(args.model), args.weights, "default"), **config).eval()
     size = net.config.crop_size
     flops = flops_per_module(net.features, size)
     top = tuple(name for name, _ in net.features.named_children())
