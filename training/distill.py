@@ -3,10 +3,11 @@ convolutions (models.separable; ~1/8 of the multiply-adds at rank 1), started at
 the trained full layers and trained to give the full network's maps on training crops.
 
     python -m training.distill --rank 1 --minutes 60 --out runs/distill_r1 \
-        [--teacher fcot_ros/data/weights/fcot_lite.pt] [--recipe training/configs/fcot_lite_cpu.yaml] \
+        [--teacher fcot_ros/data/weights/fcot_lite_full.pt] [--recipe training/configs/fcot_lite_cpu.yaml] \
         [--crop-size 224] [--search-area-factor 3.5] [--batch 2] [--lr 1e-3] [--resume runs/distill_r1/state.pt]
 
-Teacher: the full network (the shipped weights unless --teacher), frozen. Student: the same network
+Teacher: a full network (separable_rank 0), frozen: fcot_lite_full.pt of the package unless --teacher
+(the shipped fcot_lite.pt is itself the separable result of this command and a fine-tuning). Student: the same network
 with the separable heads (everything else copied and frozen: backbone, laterals, cls18 head,
 initializers, RMG, the online optimizers' parameters). What trains: decoder.smooth_72, the cls72
 head's body, both regression heads and their merge (layers and GroupNorm affines).
@@ -120,7 +121,8 @@ def distill(out_dir, rank: int, minutes: float, teacher_weights=None, recipe_pat
             max_steps=None, log_every=50) -> dict:
     """Run the distillation (module docstring); returns {"student": path, "steps", "crops", "minutes",
     "held_out_before", "held_out_after"}."""
-    from fcot_ros.assembly import load_model, model_spec, resolve_weights
+    from fcot_ros.assembly import load_model
+    from fcot_ros.assembly.registry import FULL_WEIGHTS, WEIGHTS_DIR
     from fcot_ros.checkpoints import save_checkpoint, save_model
     from fcot_ros.checkpoints.native import load_checkpoint
     from fcot_ros.models.separable_conversion import to_separable
@@ -130,7 +132,7 @@ def distill(out_dir, rank: int, minutes: float, teacher_weights=None, recipe_pat
     torch.set_num_threads(int(threads))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    teacher_path = resolve_weights(model_spec("fcot_lite"), teacher_weights, "default")
+    teacher_path = str(teacher_weights or WEIGHTS_DIR / FULL_WEIGHTS)
     teacher = load_model("fcot_lite", teacher_path, crop_size=crop_size).eval()
     if teacher.config.separable_rank:
         raise FCOTError(f"the teacher {teacher_path} is already separable: distil from a full network")
@@ -217,7 +219,8 @@ def main(argv=None) -> int:
     parser.add_argument("--minutes", type=float, required=True, help="training time budget")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--teacher", default=None, help="full fcot_lite weights (default: the shipped ones)")
+    parser.add_argument("--teacher", default=None,
+                        help="full fcot_lite weights (default: the package's fcot_lite_full.pt)")
     parser.add_argument("--recipe", default=DEFAULT_RECIPE, help="recipe whose data section gives the crops")
     parser.add_argument("--crop-size", type=int, default=224)
     parser.add_argument("--search-area-factor", type=float, default=3.5)

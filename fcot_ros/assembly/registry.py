@@ -42,6 +42,8 @@ FCOT_MODEL_NAMES: Tuple[str, ...] = tuple(spec.name for spec in FCOT_MODELS)
 # shipped trained weights): the training-free setting, kept for comparison
 UNTRAINED_PRESETS: Tuple[str, ...] = ("training_free",)
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "data" / "weights"
+# fcot_lite's full network (3x3 heads), the teacher of the shipped separable weights (training.distill)
+FULL_WEIGHTS = "fcot_lite_full.pt"
 
 # "auto" first; then the order in which the fallback chain tries the real ones
 BACKENDS: Tuple[str, ...] = ("auto", "tensorrt", "onnxruntime", "torch")

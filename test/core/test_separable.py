@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from fcot_ros.assembly import load_model
-from fcot_ros.assembly.registry import WEIGHTS_DIR
+from fcot_ros.assembly.registry import FULL_WEIGHTS, WEIGHTS_DIR
 from fcot_ros.checkpoints import save_model
 from fcot_ros.errors import CheckpointError, ConfigurationError
 from fcot_ros.models.config import get_config
@@ -108,7 +108,7 @@ def test_config_refuses_bad_ranks():
 
 @pytest.fixture(scope="module")
 def full_net():
-    return load_model("fcot_lite", str(WEIGHTS_DIR / "fcot_lite.pt"), crop_size=224)
+    return load_model("fcot_lite", str(WEIGHTS_DIR / FULL_WEIGHTS), crop_size=224)
 
 
 @pytest.fixture(scope="module")

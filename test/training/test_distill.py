@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from fcot_ros.assembly import build_tracker, load_model
-from fcot_ros.assembly.registry import WEIGHTS_DIR
+from fcot_ros.assembly.registry import FULL_WEIGHTS, WEIGHTS_DIR
 from training.config import load_recipe
 from training.distill import CropStream, held_out_errors, main
 
 pytestmark = pytest.mark.slow
 
-TEACHER = WEIGHTS_DIR / "fcot_lite.pt"
+TEACHER = WEIGHTS_DIR / FULL_WEIGHTS
 
 
 def _run(out, steps, extra=()):
