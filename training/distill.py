@@ -29,7 +29,6 @@ relative errors on a fixed held-out set of crops of other samples, before and wh
 """
 import argparse
 import csv
-import hashlib
 import logging
 import sys
 import time
@@ -62,16 +61,6 @@ def relative_errors(student_maps, teacher_maps):
             for k in MAPS}
 
 
-def set_student_trainable(student):
-    """Freeze everything but TRAINED; returns the names of the trained parameters."""
-    names = []
-    for name, p in student.named_parameters():
-        p.requires_grad_(name.startswith(TRAINED))
-        if p.requires_grad:
-            names.append(name)
-    return names
-
-
 class CropStream:
     """Training crops from the recipe's sources: sample i (seed, i) -> its 6 crops (N, 3, S, S) float32
     BGR 0..255 (3 train + 3 test frames, jittered and augmented as in training)."""
@@ -92,15 +81,6 @@ class CropStream:
     def batch(self, first: int, count: int) -> torch.Tensor:
         """Crops of samples first .. first+count-1, concatenated: (6 count, 3, S, S)."""
         return torch.cat([self.sample(first + k) for k in range(count)], dim=0)
-
-
-def file_sha256(path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def held_out_errors(student, teacher, crops, chunk: int = 12) -> dict:
@@ -126,8 +106,10 @@ def distill(out_dir, rank: int, minutes: float, teacher_weights=None, recipe_pat
     from fcot_ros.checkpoints import save_checkpoint, save_model
     from fcot_ros.checkpoints.native import load_checkpoint
     from fcot_ros.models.separable_conversion import to_separable
+    from fcot_ros.runtime.digests import file_sha256
     from training.checkpoint import rng_state, set_rng_state
     from training.config import load_recipe, resolve_path
+    from training.trainer import set_trainable
 
     torch.set_num_threads(int(threads))
     out = Path(out_dir)
@@ -137,7 +119,7 @@ def distill(out_dir, rank: int, minutes: float, teacher_weights=None, recipe_pat
     if teacher.config.separable_rank:
         raise FCOTError(f"the teacher {teacher_path} is already separable: distil from a full network")
     student, svd_errors = to_separable(teacher, rank)
-    trained = set_student_trainable(student)
+    trained = set_trainable(student, TRAINED)
     optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=lr)
     step, crops_seen, seconds_before = 0, 0, 0.0
     if resume:
