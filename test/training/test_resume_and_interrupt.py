@@ -158,7 +158,9 @@ def test_init_weights_starts_a_new_run_from_a_plain_model_checkpoint(shared_data
     # one Adam step (lr <= 5e-4) away from the shipped weights, while a new network is far from them
     assert max(float((saved["state_dict"][k] - shipped[k]).abs().max()) for k in moved) < 5e-3
     torch.manual_seed(0)
-    fresh = build_training_model(load_recipe(RECIPE, SMALL)).state_dict()
+    # a new network of the shipped file's layout (its separable_rank: the shipped heads are separable)
+    rank = load_model("fcot_lite", SHIPPED).config.separable_rank
+    fresh = build_training_model(load_recipe(RECIPE, SMALL + [f"model.settings.separable_rank={rank}"])).state_dict()
     assert max(float((fresh[k] - shipped[k]).abs().max()) for k in moved) > 5e-2
 
 
