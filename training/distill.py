@@ -121,6 +121,10 @@ def distill(out_dir, rank: int, minutes: float, teacher_weights=None, recipe_pat
     student, svd_errors = to_separable(teacher, rank)
     trained = set_trainable(student, TRAINED)
     optimizer = torch.optim.Adam([p for p in student.parameters() if p.requires_grad], lr=lr)
+    recipe = load_recipe(resolve_path(recipe_path))
+    stream = CropStream(recipe, crop_size, search_area_factor, seed)
+    fixed = CropStream(recipe, crop_size, search_area_factor, seed + 1_000_003).batch(0, held_out_samples)
+    before = held_out_errors(student, teacher, fixed)          # the SVD start, before any resumed state
     step, crops_seen, seconds_before = 0, 0, 0.0
     if resume:
         state, meta, extra = load_checkpoint(resume, with_extra=True)
@@ -130,10 +134,6 @@ def distill(out_dir, rank: int, minutes: float, teacher_weights=None, recipe_pat
         optimizer.load_state_dict(extra["optimizer"])
         step, crops_seen, seconds_before = int(extra["step"]), int(extra["crops"]), float(extra["seconds"])
         set_rng_state(extra["rng"])
-    recipe = load_recipe(resolve_path(recipe_path))
-    stream = CropStream(recipe, crop_size, search_area_factor, seed)
-    fixed = CropStream(recipe, crop_size, search_area_factor, seed + 1_000_003).batch(0, held_out_samples)
-    before = held_out_errors(to_separable(teacher, rank)[0], teacher, fixed)
     log_path = out / "log.tsv"
     new_log = not (resume and log_path.exists())
     with open(log_path, "w" if new_log else "a", newline="") as f:

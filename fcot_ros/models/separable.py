@@ -118,10 +118,7 @@ def effective_kernel(layer: nn.Module) -> Tuple[torch.Tensor, Optional[torch.Ten
     if isinstance(layer, ModulatedDeformConv2d):
         if layer.deformable or not layer.constant_sampling():
             raise ValueError("only a rigid DCN (zero offsets) is a plain convolution that can be factorized")
-        kh, kw = layer.kernel_size
-        b = layer.conv_offset_mask.bias
-        mask = torch.sigmoid(b[2 * kh * kw:]).view(1, 1, kh, kw) if b is not None else 0.5
-        return (layer.weight * mask).detach(), (layer.bias.detach() if layer.bias is not None else None)
+        return layer.masked_weight().detach(), (layer.bias.detach() if layer.bias is not None else None)
     raise TypeError(f"cannot read a 3x3 kernel from {type(layer).__name__}")
 
 

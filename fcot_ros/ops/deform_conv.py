@@ -162,20 +162,24 @@ class ModulatedDeformConv2d(nn.Module):
         zero_offsets = b is None or not bool(b[:2 * kh * kw].any())
         return zero_offsets and not bool(w.any())
 
+    def masked_weight(self):
+        """(Cout, Cin, kh, kw): the kernel of the layer's plain-convolution form when its offsets are zero,
+        each tap scaled by its constant mask sigmoid(bias) (0.5 without a bias)."""
+        kh, kw = self.kernel_size
+        b = self.conv_offset_mask.bias
+        mask = (torch.sigmoid(b[2 * kh * kw:]) if b is not None
+                else torch.full((kh * kw,), 0.5, dtype=self.weight.dtype, device=self.weight.device))
+        return self.weight * mask.view(1, 1, kh, kw)
+
     def forward(self, x):
         """(N, in_channels, H, W) -> (N, out_channels, H', W'); a plain masked conv when offsets are constant."""
         if not self.deformable and not torch.jit.is_tracing() and not self.constant_sampling():
             raise ValueError("a rigid (deformable=False) DCN layer holds non-zero offset weights; "
                              "build the model with deformable offsets to use these weights")
         if not self.deformable or (not self.training and self.constant_sampling()):
-            # Exact fast path: with zero offsets the DCN is a plain convolution whose taps are
-            # scaled by their constant masks sigmoid(bias) (outside the map counts as 0 in both).
-            kh, kw = self.kernel_size
-            b = self.conv_offset_mask.bias
-            mask = (torch.sigmoid(b[2 * kh * kw:]) if b is not None
-                    else torch.full((kh * kw,), 0.5, dtype=x.dtype, device=x.device))
-            return F.conv2d(x, self.weight * mask.view(1, 1, kh, kw), self.bias, self.stride,
-                            self.padding, self.dilation)
+            # Exact fast path: with zero offsets the DCN is a plain convolution (outside the map
+            # counts as 0 in both).
+            return F.conv2d(x, self.masked_weight(), self.bias, self.stride, self.padding, self.dilation)
         out = self.conv_offset_mask(x)
         o1, o2, m = torch.chunk(out, 3, dim=1)
         offset = torch.cat((o1, o2), dim=1)
